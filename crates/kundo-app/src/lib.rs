@@ -1,0 +1,104 @@
+//! Use cases: the only way the edges (HTTP, CLI, jobs) change data. Each use case is one
+//! transaction; every change to customer data writes its audit entry and its event in the same
+//! transaction.
+
+pub mod auth;
+pub mod csv_io;
+pub mod customers;
+pub mod demo;
+
+use std::sync::Arc;
+
+use kundo_core::error::FieldError;
+use kundo_store::{Store, StoreError};
+
+pub use auth::{Actor, AuthCache};
+
+/// Everything a use case may fail with; the edges turn it into HTTP problems or CLI messages.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("invalid input")]
+    Invalid(Vec<FieldError>),
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// The request conflicts with existing data (a card number in use, a name taken).
+    #[error("{message}")]
+    Conflict { field: String, message: String },
+    /// `If-Match` named a version that is no longer current.
+    #[error("the record was changed since you read it")]
+    Stale,
+    #[error("{0}")]
+    Unauthorized(&'static str),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Io(String),
+}
+
+impl AppError {
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        AppError::Invalid(vec![FieldError::new(field, message)])
+    }
+}
+
+pub type Result<T> = std::result::Result<T, AppError>;
+
+/// The application: the store plus the caches the use cases share.
+#[derive(Clone)]
+pub struct App {
+    pub store: Store,
+    pub auth_cache: Arc<AuthCache>,
+    attributes: Arc<tokio::sync::RwLock<Option<Arc<Vec<kundo_core::attributes::AttributeDefinition>>>>>,
+}
+
+impl App {
+    pub fn new(store: Store) -> Self {
+        Self {
+            store,
+            auth_cache: Arc::new(AuthCache::default()),
+            attributes: Arc::default(),
+        }
+    }
+
+    /// The custom attribute definitions, cached; a change through this process refreshes them.
+    pub async fn attribute_definitions(&self) -> Result<Arc<Vec<kundo_core::attributes::AttributeDefinition>>> {
+        if let Some(defs) = self.attributes.read().await.clone() {
+            return Ok(defs);
+        }
+        let mut tx = self.store.begin_read().await?;
+        let defs = Arc::new(kundo_store::attributes::list(&mut tx.db()).await?);
+        tx.commit().await?;
+        *self.attributes.write().await = Some(defs.clone());
+        Ok(defs)
+    }
+
+    pub async fn define_attribute(&self, actor: &Actor, def: kundo_core::attributes::AttributeDefinition) -> Result<()> {
+        def.validate().map_err(AppError::Invalid)?;
+        let now = chrono::Utc::now();
+        let mut tx = self.store.begin_write().await?;
+        if !kundo_store::attributes::create(&mut tx.db(), &def, now).await? {
+            return Err(AppError::Conflict { field: "name".into(), message: format!("an attribute named '{}' exists already", def.name) });
+        }
+        let json = serde_json::to_value(&def).unwrap_or_default();
+        kundo_store::audit::record(&mut tx.db(), &actor.name, "attribute.defined", None, &json, now).await?;
+        tx.commit().await?;
+        *self.attributes.write().await = None;
+        Ok(())
+    }
+
+    pub async fn delete_attribute(&self, actor: &Actor, name: &str) -> Result<()> {
+        let now = chrono::Utc::now();
+        let mut tx = self.store.begin_write().await?;
+        let used = kundo_store::attributes::usage(&mut tx.db(), name).await?;
+        if used > 0 {
+            return Err(AppError::Conflict { field: "name".into(), message: format!("{used} customers have a value for '{name}'; remove those first") });
+        }
+        if !kundo_store::attributes::delete(&mut tx.db(), name).await? {
+            return Err(AppError::NotFound("attribute"));
+        }
+        kundo_store::audit::record(&mut tx.db(), &actor.name, "attribute.deleted", None, &serde_json::json!({ "name": name }), now).await?;
+        tx.commit().await?;
+        *self.attributes.write().await = None;
+        Ok(())
+    }
+}

@@ -1,0 +1,294 @@
+//! Connecting, migrating, and the handles (`Tx`, `Db`) that queries run on.
+
+use std::borrow::Cow;
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool, SqlSafeStr, Transaction};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("database migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("cannot open the database: {0}")]
+    Open(String),
+    /// The row changed since the caller read it (optimistic locking).
+    #[error("the record was changed by someone else")]
+    Stale,
+    #[error("{0}")]
+    Corrupt(String),
+}
+
+impl StoreError {
+    /// Which unique constraint a write ran into, if any (constraint or index name, or SQLite's
+    /// "table.column" text), so the caller can name the field.
+    pub fn unique_violation(&self) -> Option<String> {
+        match self {
+            StoreError::Db(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                Some(e.constraint().map(str::to_string).unwrap_or_else(|| e.message().to_string()))
+            }
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// The connection pool of the backend in use.
+#[derive(Clone, Debug)]
+pub enum Store {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// A write transaction. On SQLite it starts with `BEGIN IMMEDIATE`: a deferred transaction that
+/// later upgrades to a write fails with SQLITE_BUSY at once under contention, whatever the timeout.
+pub enum Tx {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
+}
+
+/// A pooled connection for reads outside a transaction (the hot lookup paths).
+pub enum Conn {
+    Sqlite(sqlx::pool::PoolConnection<Sqlite>),
+    Postgres(sqlx::pool::PoolConnection<Postgres>),
+}
+
+impl Conn {
+    pub fn db(&mut self) -> Db<'_> {
+        match self {
+            Conn::Sqlite(c) => Db::Sqlite(&mut **c),
+            Conn::Postgres(c) => Db::Postgres(&mut **c),
+        }
+    }
+}
+
+/// A borrowed connection (from a transaction or the pool) that store functions run on.
+pub enum Db<'a> {
+    Sqlite(&'a mut SqliteConnection),
+    Postgres(&'a mut PgConnection),
+}
+
+/// Runs `$body` with `$c` bound to the backend's connection and `$pg` telling which one it is.
+/// The body is compiled once per backend.
+#[macro_export]
+macro_rules! with_db {
+    ($db:expr, $c:ident, $pg:ident => $body:expr) => {
+        match $db {
+            $crate::Db::Sqlite(conn) => {
+                #[allow(unused_variables)]
+                let $pg = false;
+                let $c: &mut sqlx::SqliteConnection = &mut **conn;
+                $body
+            }
+            $crate::Db::Postgres(conn) => {
+                #[allow(unused_variables)]
+                let $pg = true;
+                let $c: &mut sqlx::PgConnection = &mut **conn;
+                $body
+            }
+        }
+    };
+}
+
+/// Picks the statement for the backend: most are shared, a few differ.
+pub(crate) fn dialect(pg: bool, sqlite_sql: &'static str, pg_sql: &'static str) -> &'static str {
+    if pg { pg_sql } else { sqlite_sql }
+}
+
+const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[(
+    1,
+    "customer master",
+    include_str!("../migrations/sqlite/0001_customer_master.sql"),
+)];
+const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[(
+    1,
+    "customer master",
+    include_str!("../migrations/postgres/0001_customer_master.sql"),
+)];
+
+fn migrator(list: &'static [(i64, &'static str, &'static str)]) -> Migrator {
+    Migrator::with_migrations(
+        list.iter()
+            .map(|(v, d, sql)| Migration::new(*v, Cow::Borrowed(*d), MigrationType::Simple, sql.into_sql_str(), false))
+            .collect(),
+    )
+}
+
+/// Pool sizes. SQLite serializes writers anyway; readers run in parallel in WAL mode.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolSize {
+    pub max_connections: u32,
+}
+
+impl Default for PoolSize {
+    fn default() -> Self {
+        Self { max_connections: 16 }
+    }
+}
+
+impl Store {
+    /// Opens `sqlite://…` or `postgres://…`.
+    pub async fn connect(url: &str, size: PoolSize) -> crate::Result<Store> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let opts = PgConnectOptions::from_str(url).map_err(|e| StoreError::Open(e.to_string()))?;
+            let pool = PgPoolOptions::new()
+                .max_connections(size.max_connections)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(opts)
+                .await
+                .map_err(|e| StoreError::Open(format!("{}: {e}", redact(url))))?;
+            Ok(Store::Postgres(pool))
+        } else if url.starts_with("sqlite:") {
+            let opts = SqliteConnectOptions::from_str(url)
+                .map_err(|e| StoreError::Open(e.to_string()))?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(30))
+                .pragma("cache_size", "-32000")
+                .pragma("temp_store", "memory");
+            let pool = SqlitePoolOptions::new()
+                .max_connections(size.max_connections)
+                .acquire_timeout(Duration::from_secs(30))
+                .connect_with(opts)
+                .await
+                .map_err(|e| StoreError::Open(format!("{url}: {e}")))?;
+            Ok(Store::Sqlite(pool))
+        } else {
+            Err(StoreError::Open(format!(
+                "unsupported database URL '{}': use sqlite://PATH or postgres://…",
+                redact(url)
+            )))
+        }
+    }
+
+    /// The embedded default: `DIR/kundo.db`, creating the directory.
+    pub async fn open_data_dir(dir: &Path, size: PoolSize) -> crate::Result<Store> {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| StoreError::Open(format!("cannot create data directory {}: {e}", dir.display())))?;
+        let probe = dir.join(".write-test");
+        std::fs::write(&probe, b"")
+            .map_err(|e| StoreError::Open(format!("data directory {} is not writable: {e}", dir.display())))?;
+        let _ = std::fs::remove_file(probe);
+        Store::connect(&format!("sqlite://{}", dir.join("kundo.db").display()), size).await
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Store::Sqlite(_) => Backend::Sqlite,
+            Store::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    pub async fn migrate(&self) -> crate::Result<()> {
+        match self {
+            Store::Sqlite(p) => migrator(SQLITE_MIGRATIONS).run(p).await?,
+            Store::Postgres(p) => migrator(POSTGRES_MIGRATIONS).run(p).await?,
+        }
+        Ok(())
+    }
+
+    /// Starts a write transaction (see [`Tx`]).
+    pub async fn begin_write(&self) -> crate::Result<Tx> {
+        Ok(match self {
+            Store::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Store::Postgres(p) => Tx::Postgres(p.begin().await?),
+        })
+    }
+
+    /// A pooled connection for single reads.
+    pub async fn acquire(&self) -> crate::Result<Conn> {
+        Ok(match self {
+            Store::Sqlite(p) => Conn::Sqlite(p.acquire().await?),
+            Store::Postgres(p) => Conn::Postgres(p.acquire().await?),
+        })
+    }
+
+    /// Starts a read-only snapshot (a deferred transaction on SQLite).
+    pub async fn begin_read(&self) -> crate::Result<Tx> {
+        Ok(match self {
+            Store::Sqlite(p) => Tx::Sqlite(p.begin().await?),
+            Store::Postgres(p) => Tx::Postgres(p.begin().await?),
+        })
+    }
+
+    pub async fn close(&self) {
+        match self {
+            Store::Sqlite(p) => p.close().await,
+            Store::Postgres(p) => p.close().await,
+        }
+    }
+
+    /// Cheap round trip for health checks.
+    pub async fn ping(&self) -> crate::Result<()> {
+        match self {
+            Store::Sqlite(p) => {
+                sqlx::query("SELECT 1").execute(p).await?;
+            }
+            Store::Postgres(p) => {
+                sqlx::query("SELECT 1").execute(p).await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Tx {
+    pub fn db(&mut self) -> Db<'_> {
+        match self {
+            Tx::Sqlite(t) => Db::Sqlite(&mut **t),
+            Tx::Postgres(t) => Db::Postgres(&mut **t),
+        }
+    }
+
+    pub async fn commit(self) -> crate::Result<()> {
+        match self {
+            Tx::Sqlite(t) => t.commit().await?,
+            Tx::Postgres(t) => t.commit().await?,
+        }
+        Ok(())
+    }
+}
+
+/// Hides the password of a database URL before it reaches a log or an error message.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s + 3 => {
+            let creds = &url[s + 3..at];
+            match creds.find(':') {
+                Some(colon) => format!("{}{}:***{}", &url[..s + 3], &creds[..colon], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn passwords_do_not_leak_into_messages() {
+        assert_eq!(super::redact("postgres://kundo:s3cret@db:5432/k"), "postgres://kundo:***@db:5432/k");
+        assert_eq!(super::redact("postgres://db/k"), "postgres://db/k");
+    }
+}

@@ -1,0 +1,17 @@
+//! The store: one code path over SQLite (embedded default) and PostgreSQL.
+//!
+//! Queries are written once in SQL that both backends understand (`$1` placeholders work in
+//! both); the few dialect differences are spelled out next to each other where they occur.
+//! Dynamic SQL is built with sea-query and rendered for the backend in use.
+
+pub mod attributes;
+pub mod audit;
+pub mod auth;
+pub mod customers;
+mod db;
+pub mod rows;
+pub mod search;
+
+pub use db::{Backend, Conn, Db, PoolSize, Store, StoreError, Tx, redact};
+
+pub type Result<T> = std::result::Result<T, StoreError>;
