@@ -1,1 +1,70 @@
+//! The HTTP edge: the JSON API under `/api/v1`, health and metrics. Handlers parse and
+//! authorize; the use cases in `kundo-app` do the work.
 
+mod admin;
+pub mod auth;
+mod customers;
+pub mod json;
+mod metrics;
+pub mod openapi;
+pub mod problem;
+pub mod routes;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use kundo_app::App;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::problem::Problem;
+
+/// Request bodies above this size are refused with 413.
+pub const BODY_LIMIT: usize = 1024 * 1024;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub app: App,
+    pub metrics: Arc<metrics::Metrics>,
+}
+
+pub fn router(app: App) -> Router {
+    let state = AppState { app, metrics: Arc::default() };
+    let api = Router::new()
+        .route("/health", get(admin::health))
+        .route("/metrics", get(admin::metrics))
+        .route("/api/v1/openapi.json", get(openapi::document))
+        .route("/api/v1/session", post(admin::login).get(admin::whoami).delete(admin::logout))
+        .route("/api/v1/customers", get(customers::list).post(customers::create))
+        .route("/api/v1/customers/{customer_number}", get(customers::get_one).patch(customers::patch))
+        .route("/api/v1/customers/{customer_number}/consents", post(customers::add_consents))
+        .route("/api/v1/customers/{customer_number}/audit", get(customers::audit))
+        .route("/api/v1/search", get(customers::search))
+        .route("/api/v1/lookup", get(customers::lookup))
+        .route("/api/v1/attributes", get(admin::attributes).post(admin::define_attribute))
+        .route("/api/v1/attributes/{name}", axum::routing::delete(admin::delete_attribute))
+        .route("/api/v1/api-keys", get(admin::api_keys).post(admin::create_api_key))
+        .route("/api/v1/api-keys/{id}", axum::routing::delete(admin::revoke_api_key))
+        .route("/api/v1/users", get(admin::users).post(admin::create_user))
+        .route("/api/v1/audit", get(admin::audit_log))
+        .route("/api/v1/events", get(admin::events))
+        .fallback(|| async { Problem::new(StatusCode::NOT_FOUND, "not-found", "No such route") })
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), auth::authorize));
+    api.layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
+        .layer(TraceLayer::new_for_http())
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .with_state(state)
+}
+
+/// Serves until `shutdown` resolves, then lets in-flight requests finish.
+pub async fn serve(listener: tokio::net::TcpListener, router: Router, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    axum::serve(listener, router).with_graceful_shutdown(shutdown).await
+}

@@ -1,0 +1,37 @@
+//! The route table: method, path and the scope each route needs. The router, the authorization
+//! middleware and the OpenAPI test all read this one table.
+
+use axum::http::Method;
+
+/// `None` as scope: public. `"authenticated"`: any caller who is logged in or has a key.
+pub const ROUTES: &[(&str, &str, Option<&str>)] = &[
+    ("GET", "/health", None),
+    ("GET", "/metrics", Some("metrics:read")),
+    ("GET", "/api/v1/openapi.json", None),
+    ("POST", "/api/v1/session", None),
+    ("GET", "/api/v1/session", Some("authenticated")),
+    ("DELETE", "/api/v1/session", Some("authenticated")),
+    ("GET", "/api/v1/customers", Some("customers:read")),
+    ("POST", "/api/v1/customers", Some("customers:write")),
+    ("GET", "/api/v1/customers/{customer_number}", Some("customers:read")),
+    ("PATCH", "/api/v1/customers/{customer_number}", Some("customers:write")),
+    ("POST", "/api/v1/customers/{customer_number}/consents", Some("customers:write")),
+    ("GET", "/api/v1/customers/{customer_number}/audit", Some("admin")),
+    ("GET", "/api/v1/search", Some("customers:read")),
+    ("GET", "/api/v1/lookup", Some("customers:read")),
+    ("GET", "/api/v1/attributes", Some("customers:read")),
+    ("POST", "/api/v1/attributes", Some("admin")),
+    ("DELETE", "/api/v1/attributes/{name}", Some("admin")),
+    ("GET", "/api/v1/api-keys", Some("admin")),
+    ("POST", "/api/v1/api-keys", Some("admin")),
+    ("DELETE", "/api/v1/api-keys/{id}", Some("admin")),
+    ("GET", "/api/v1/users", Some("admin")),
+    ("POST", "/api/v1/users", Some("admin")),
+    ("GET", "/api/v1/audit", Some("admin")),
+    ("GET", "/api/v1/events", Some("events:read")),
+];
+
+/// `Some(scope)` for a listed route, `None` for one that is not listed.
+pub fn required_scope(method: &Method, path: &str) -> Option<Option<&'static str>> {
+    ROUTES.iter().find(|(m, p, _)| *m == method.as_str() && *p == path).map(|(_, _, s)| *s)
+}
