@@ -677,7 +677,7 @@ mod tests {
             "birth_date": "1980-02-29", "gender": "female", "language": "de",
             "email": " Anna.Mueller@Example.CH ", "phones": [{"kind": "mobile", "number": "079 123 45 67"}],
             "addresses": [{"street": "Bahnhofstrasse", "house_number": "12a", "postcode": "8001", "city": "Zürich", "country": "CH"}],
-            "card_numbers": ["2900123456781"], "preferred_channel": "email",
+            "card_numbers": ["2900123456785"], "preferred_channel": "email",
             "consents": [{"channel": "email", "status": "granted", "source": "webshop-doi", "recorded_at": "2026-11-01T09:00:00Z"}],
             "attributes": {"branche": "Architektur"}}))
         .unwrap()

@@ -111,7 +111,7 @@ mod tests {
                 city: "Zürich".into(),
                 country: "CH".into(),
             }],
-            card_numbers: vec!["2900000000017".into()],
+            card_numbers: vec!["2900000000018".into()],
             ..Default::default()
         }
     }

@@ -11,6 +11,7 @@ pub mod customers;
 mod db;
 pub mod rows;
 pub mod search;
+pub mod testing;
 
 pub use db::{Backend, Conn, Db, PoolSize, Store, StoreError, Tx, redact};
 

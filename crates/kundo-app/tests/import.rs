@@ -1,0 +1,94 @@
+//! CSV import and export on both backends: a bad batch changes nothing and names line and
+//! column; --skip-invalid imports the rest; an export imports back to the same customers.
+
+use kundo_app::csv_io::ImportOptions;
+use kundo_app::{Actor, App};
+use kundo_store::testing;
+
+const HEADER: &str = "customer_number,kind,salutation,first_name,last_name,company_name,birth_date,email,phone_mobile,street,house_number,postcode,city,country,card_numbers,consent_email,consent_letter\n";
+
+fn good_rows() -> String {
+    let mut s = String::from(HEADER);
+    s.push_str("A-1,person,Frau,Anna,Müller,,1980-02-29,anna@example.ch,079 123 45 67,Bahnhofstrasse,12a,8001,Zürich,CH,2900123456785,granted,granted\n");
+    s.push_str("A-2,person,Herr,Jörg,Meier,,1975-05-01,joerg@example.de,030 1234567,Hauptstraße,3,01067,Dresden,DE,2900000000018|2900000000025,,denied\n");
+    s.push_str("A-3,organization,,,,Schreinerei Huber GmbH,,info@huber.example.ch,,Industriestrasse,7,3000,Bern,CH,,,granted\n");
+    s
+}
+
+async fn count(app: &App) -> i64 {
+    let mut c = app.store.acquire().await.unwrap();
+    kundo_store::customers::count(&mut c.db()).await.unwrap()
+}
+
+#[tokio::test]
+async fn a_bad_batch_imports_nothing_and_reports_line_and_column() {
+    for (store, _d) in testing::all().await {
+        let db = store.backend().name();
+        let app = App::new(store);
+        let mut csv = good_rows();
+        csv.push_str("A-4,person,Frau,Eva,Keller,,1990-13-01,eva@example,079 123,Seestrasse,1,800,Meilen,CH,,,\n");
+        csv.push_str("A-5,person,Frau,Ida,Graf,,,,,,,,,,2900123456785,,\n");
+        let report = app.import_customers(&Actor::cli(), csv.as_bytes(), ImportOptions { skip_invalid: false }, &|_, _| {}).await.unwrap();
+        assert!(report.aborted, "{db}");
+        assert_eq!(report.imported, 0, "{db}");
+        assert_eq!(count(&app).await, 0, "{db}");
+        let at = |line: u64, column: &str| report.errors.iter().any(|e| e.line == line && e.column == column);
+        assert!(at(5, "birth_date") && at(5, "email") && at(5, "phone_mobile") && at(5, "postcode"), "{db}: {:?}", report.errors);
+        assert!(at(6, "card_numbers"), "{db}: duplicate card within the file: {:?}", report.errors);
+        assert_eq!(report.rejected, 2, "{db}");
+    }
+}
+
+#[tokio::test]
+async fn skip_invalid_imports_the_rest_and_hands_back_the_rejects() {
+    for (store, _d) in testing::all().await {
+        let db = store.backend().name();
+        let app = App::new(store);
+        let mut csv = good_rows();
+        csv.push_str("A-4,person,Frau,Eva,Keller,,,eva@example,,,,,,,,,\n");
+        let report = app.import_customers(&Actor::cli(), csv.as_bytes(), ImportOptions { skip_invalid: true }, &|_, _| {}).await.unwrap();
+        assert!(!report.aborted, "{db}");
+        assert_eq!((report.imported, report.rejected), (3, 1), "{db}");
+        assert_eq!(report.rejected_records[0].0, 5, "{db}");
+        assert_eq!(count(&app).await, 3, "{db}");
+        let joerg = app.customer("A-2").await.unwrap();
+        assert_eq!(joerg.phones[0].number, "+49301234567", "{db}");
+        assert_eq!(joerg.addresses[0].postcode, "01067", "{db}");
+        assert_eq!(joerg.card_numbers.len(), 2, "{db}");
+        // A second import of the same file clashes with the database: nothing more is written.
+        let again = app.import_customers(&Actor::cli(), good_rows().as_bytes(), ImportOptions { skip_invalid: false }, &|_, _| {}).await.unwrap();
+        assert!(again.aborted, "{db}");
+        assert!(again.errors.iter().any(|e| e.line == 2 && e.column == "card_numbers"), "{db}: {:?}", again.errors);
+        assert_eq!(count(&app).await, 3, "{db}");
+    }
+}
+
+#[tokio::test]
+async fn unknown_columns_are_refused_by_name() {
+    let (store, _d) = testing::sqlite().await;
+    let app = App::new(store);
+    let report = app.import_customers(&Actor::cli(), b"last_name,shoe_size\nMeier,42\n", ImportOptions { skip_invalid: true }, &|_, _| {}).await.unwrap();
+    assert!(report.aborted);
+    assert_eq!(report.errors[0].column, "shoe_size");
+    assert_eq!(report.errors[0].line, 1);
+}
+
+#[tokio::test]
+async fn an_export_imports_back_to_the_same_customers() {
+    for (store, _d) in testing::all().await {
+        let db = store.backend().name();
+        let app = App::new(store);
+        app.generate_demo(300, 11, 12, &|_| {}).await.unwrap();
+        let mut out = Vec::new();
+        let n = app.export_customers(&mut out, &|_, _| {}).await.unwrap();
+        assert_eq!(n, 300, "{db}");
+        let (target, _t) = testing::sqlite().await;
+        let copy = App::new(target);
+        let report = copy.import_customers(&Actor::cli(), &out, ImportOptions { skip_invalid: false }, &|_, _| {}).await.unwrap();
+        assert!(!report.aborted, "{db}: {:?}", report.errors.first());
+        assert_eq!(report.imported, 300, "{db}");
+        let mut again = Vec::new();
+        copy.export_customers(&mut again, &|_, _| {}).await.unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), String::from_utf8(again).unwrap(), "{db}: export → import → export is stable");
+    }
+}
