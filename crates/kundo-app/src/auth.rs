@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use chrono::Utc;
 use kundo_core::auth::{Role, is_known_scope};
 use sha2::{Digest, Sha256};
@@ -29,7 +29,11 @@ impl Actor {
 
     /// The actor of command-line work, which runs with the operator's own rights.
     pub fn cli() -> Actor {
-        Actor { name: "cli".into(), scopes: vec!["admin".into()], csrf_token: None }
+        Actor {
+            name: "cli".into(),
+            scopes: vec!["admin".into()],
+            csrf_token: None,
+        }
     }
 }
 
@@ -59,7 +63,11 @@ pub fn hash_password(password: &str) -> Result<String> {
 }
 
 pub fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+    PasswordHash::new(hash).is_ok_and(|h| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &h)
+            .is_ok()
+    })
 }
 
 /// Keys that were found recently; a revocation through this process clears the cache, other
@@ -75,7 +83,9 @@ pub const SESSION_HOURS: i64 = 8;
 impl AuthCache {
     fn get(&self, hash: &str) -> Option<Actor> {
         let keys = self.keys.lock().ok()?;
-        keys.get(hash).filter(|(_, at)| at.elapsed() < KEY_TTL).map(|(a, _)| a.clone())
+        keys.get(hash)
+            .filter(|(_, at)| at.elapsed() < KEY_TTL)
+            .map(|(a, _)| a.clone())
     }
     fn put(&self, hash: String, actor: Actor) {
         if let Ok(mut keys) = self.keys.lock() {
@@ -106,7 +116,12 @@ pub struct Session {
 }
 
 impl App {
-    pub async fn create_api_key(&self, actor: &Actor, name: &str, scopes: &[String]) -> Result<NewApiKey> {
+    pub async fn create_api_key(
+        &self,
+        actor: &Actor,
+        name: &str,
+        scopes: &[String],
+    ) -> Result<NewApiKey> {
         let name = name.trim();
         if name.is_empty() || name.len() > 100 {
             return Err(AppError::invalid("name", "must be 1-100 characters"));
@@ -116,15 +131,37 @@ impl App {
         }
         for (i, s) in scopes.iter().enumerate() {
             if !is_known_scope(s) {
-                return Err(AppError::invalid(format!("scopes[{i}]"), format!("'{s}' is not a scope; known: {}", kundo_core::auth::SCOPES.join(", "))));
+                return Err(AppError::invalid(
+                    format!("scopes[{i}]"),
+                    format!(
+                        "'{s}' is not a scope; known: {}",
+                        kundo_core::auth::SCOPES.join(", ")
+                    ),
+                ));
             }
         }
         let secret = random_hex(24);
         let key = format!("kd_{secret}");
         let now = Utc::now();
         let mut tx = self.store.begin_write().await?;
-        let id = kundo_store::auth::create_api_key(&mut tx.db(), name, &sha256_hex(&key), &key[..11], &scopes.join(" "), now).await?;
-        kundo_store::audit::record(&mut tx.db(), &actor.name, "apikey.created", None, &serde_json::json!({"id": id, "name": name, "scopes": scopes}), now).await?;
+        let id = kundo_store::auth::create_api_key(
+            &mut tx.db(),
+            name,
+            &sha256_hex(&key),
+            &key[..11],
+            &scopes.join(" "),
+            now,
+        )
+        .await?;
+        kundo_store::audit::record(
+            &mut tx.db(),
+            &actor.name,
+            "apikey.created",
+            None,
+            &serde_json::json!({"id": id, "name": name, "scopes": scopes}),
+            now,
+        )
+        .await?;
         tx.commit().await?;
         Ok(NewApiKey { id, key })
     }
@@ -135,7 +172,15 @@ impl App {
         if !kundo_store::auth::revoke_api_key(&mut tx.db(), id, now).await? {
             return Err(AppError::NotFound("api key"));
         }
-        kundo_store::audit::record(&mut tx.db(), &actor.name, "apikey.revoked", None, &serde_json::json!({"id": id}), now).await?;
+        kundo_store::audit::record(
+            &mut tx.db(),
+            &actor.name,
+            "apikey.revoked",
+            None,
+            &serde_json::json!({"id": id}),
+            now,
+        )
+        .await?;
         tx.commit().await?;
         self.auth_cache.clear();
         Ok(())
@@ -147,8 +192,11 @@ impl App {
         if let Some(actor) = self.auth_cache.get(&hash) {
             return Ok(Some(actor));
         }
-        let row = kundo_store::auth::api_key_by_hash(&mut self.store.acquire().await?.db(), &hash).await?;
-        let Some(row) = row.filter(|r| r.revoked_at.is_none()) else { return Ok(None) };
+        let row = kundo_store::auth::api_key_by_hash(&mut self.store.acquire().await?.db(), &hash)
+            .await?;
+        let Some(row) = row.filter(|r| r.revoked_at.is_none()) else {
+            return Ok(None);
+        };
         let actor = Actor {
             name: format!("apikey:{}", row.name),
             scopes: row.scopes.split_whitespace().map(str::to_string).collect(),
@@ -158,21 +206,52 @@ impl App {
         Ok(Some(actor))
     }
 
-    pub async fn create_user(&self, actor: &Actor, username: &str, password: &str, role: Role) -> Result<i64> {
+    pub async fn create_user(
+        &self,
+        actor: &Actor,
+        username: &str,
+        password: &str,
+        role: Role,
+    ) -> Result<i64> {
         let username = username.trim();
-        if username.is_empty() || username.len() > 60 || !username.chars().all(|c| c.is_ascii_alphanumeric() || "._-@".contains(c)) {
-            return Err(AppError::invalid("username", "must be 1-60 characters of letters, digits and . _ - @"));
+        if username.is_empty()
+            || username.len() > 60
+            || !username
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "._-@".contains(c))
+        {
+            return Err(AppError::invalid(
+                "username",
+                "must be 1-60 characters of letters, digits and . _ - @",
+            ));
         }
         if password.chars().count() < 10 {
-            return Err(AppError::invalid("password", "must have at least 10 characters"));
+            return Err(AppError::invalid(
+                "password",
+                "must have at least 10 characters",
+            ));
         }
         let hash = hash_password(password)?;
         let now = Utc::now();
         let mut tx = self.store.begin_write().await?;
-        let Some(id) = kundo_store::auth::create_user(&mut tx.db(), username, &hash, role.as_str(), now).await? else {
-            return Err(AppError::Conflict { field: "username".into(), message: format!("user '{username}' exists already") });
+        let Some(id) =
+            kundo_store::auth::create_user(&mut tx.db(), username, &hash, role.as_str(), now)
+                .await?
+        else {
+            return Err(AppError::Conflict {
+                field: "username".into(),
+                message: format!("user '{username}' exists already"),
+            });
         };
-        kundo_store::audit::record(&mut tx.db(), &actor.name, "user.created", None, &serde_json::json!({"username": username, "role": role.as_str()}), now).await?;
+        kundo_store::audit::record(
+            &mut tx.db(),
+            &actor.name,
+            "user.created",
+            None,
+            &serde_json::json!({"username": username, "role": role.as_str()}),
+            now,
+        )
+        .await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -199,7 +278,10 @@ impl App {
             Some(_) => return Err(AppError::Unauthorized("wrong username or password")),
             None => {
                 // Spend the same time as a real check.
-                let _ = verify_password(password, "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$0000000000000000000000000000000000000000000");
+                let _ = verify_password(
+                    password,
+                    "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$0000000000000000000000000000000000000000000",
+                );
                 return Err(AppError::Unauthorized("wrong username or password"));
             }
         };
@@ -208,9 +290,22 @@ impl App {
         let csrf_token = random_hex(16);
         let now = Utc::now();
         let mut tx = self.store.begin_write().await?;
-        kundo_store::auth::create_session(&mut tx.db(), &sha256_hex(&token), user.id, &csrf_token, now, now + chrono::Duration::hours(SESSION_HOURS)).await?;
+        kundo_store::auth::create_session(
+            &mut tx.db(),
+            &sha256_hex(&token),
+            user.id,
+            &csrf_token,
+            now,
+            now + chrono::Duration::hours(SESSION_HOURS),
+        )
+        .await?;
         tx.commit().await?;
-        Ok(Session { token, csrf_token, username: user.username, role })
+        Ok(Session {
+            token,
+            csrf_token,
+            username: user.username,
+            role,
+        })
     }
 
     pub async fn session_actor(&self, token: &str) -> Result<Option<Actor>> {
@@ -219,7 +314,12 @@ impl App {
         tx.commit().await?;
         Ok(s.map(|s| Actor {
             name: format!("user:{}", s.username),
-            scopes: Role::parse(&s.role).unwrap_or(Role::Store).scopes().iter().map(|s| s.to_string()).collect(),
+            scopes: Role::parse(&s.role)
+                .unwrap_or(Role::Store)
+                .scopes()
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
             csrf_token: Some(s.csrf_token),
         }))
     }

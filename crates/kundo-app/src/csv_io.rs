@@ -9,7 +9,10 @@ use std::collections::HashSet;
 
 use chrono::Utc;
 use kundo_core::attributes::AttributeDefinition;
-use kundo_core::customer::{AddressInput, ConsentInput, CustomerData, CustomerInput, PhoneInput, Validated, customer_number_for};
+use kundo_core::customer::{
+    AddressInput, ConsentInput, CustomerData, CustomerInput, PhoneInput, Validated,
+    customer_number_for,
+};
 use kundo_core::search::search_doc;
 use kundo_store::customers::{self as store, NewCustomerRow};
 use serde::Serialize;
@@ -18,9 +21,32 @@ use crate::{App, AppError, Result};
 
 /// The built-in columns, in export order. Multiple card numbers are separated by `|`.
 pub const COLUMNS: &[&str] = &[
-    "customer_number", "kind", "salutation", "title", "first_name", "last_name", "company_name", "birth_date", "gender",
-    "language", "email", "phone_mobile", "phone_home", "phone_work", "street", "house_number", "address_line2", "postcode",
-    "city", "country", "card_numbers", "preferred_channel", "consent_email", "consent_letter", "consent_phone", "consent_sms",
+    "customer_number",
+    "kind",
+    "salutation",
+    "title",
+    "first_name",
+    "last_name",
+    "company_name",
+    "birth_date",
+    "gender",
+    "language",
+    "email",
+    "phone_mobile",
+    "phone_home",
+    "phone_work",
+    "street",
+    "house_number",
+    "address_line2",
+    "postcode",
+    "city",
+    "country",
+    "card_numbers",
+    "preferred_channel",
+    "consent_email",
+    "consent_letter",
+    "consent_phone",
+    "consent_sms",
 ];
 
 const CONSENT_CHANNELS: &[&str] = &["email", "letter", "phone", "sms"];
@@ -34,7 +60,11 @@ pub struct LineError {
 
 impl std::fmt::Display for LineError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "line {}, column {}: {}", self.line, self.column, self.message)
+        write!(
+            f,
+            "line {}, column {}: {}",
+            self.line, self.column, self.message
+        )
     }
 }
 
@@ -70,21 +100,38 @@ struct Layout {
 }
 
 impl Layout {
-    fn new(headers: &csv::StringRecord, defs: &[AttributeDefinition]) -> std::result::Result<Layout, Vec<LineError>> {
+    fn new(
+        headers: &csv::StringRecord,
+        defs: &[AttributeDefinition],
+    ) -> std::result::Result<Layout, Vec<LineError>> {
         let mut errors = Vec::new();
         let mut index = Vec::new();
         let mut seen = HashSet::new();
         for (i, h) in headers.iter().enumerate() {
             let h = h.trim().trim_start_matches('\u{feff}');
-            let known = COLUMNS.contains(&h) || h.strip_prefix("attr.").is_some_and(|n| defs.iter().any(|d| d.name == n));
+            let known = COLUMNS.contains(&h)
+                || h.strip_prefix("attr.")
+                    .is_some_and(|n| defs.iter().any(|d| d.name == n));
             if !known {
-                errors.push(LineError { line: 1, column: h.to_string(), message: "is not a known column (custom attributes are attr.NAME)".into() });
+                errors.push(LineError {
+                    line: 1,
+                    column: h.to_string(),
+                    message: "is not a known column (custom attributes are attr.NAME)".into(),
+                });
             } else if !seen.insert(h.to_string()) {
-                errors.push(LineError { line: 1, column: h.to_string(), message: "appears twice".into() });
+                errors.push(LineError {
+                    line: 1,
+                    column: h.to_string(),
+                    message: "appears twice".into(),
+                });
             }
             index.push((i, h.to_string()));
         }
-        if errors.is_empty() { Ok(Layout { index }) } else { Err(errors) }
+        if errors.is_empty() {
+            Ok(Layout { index })
+        } else {
+            Err(errors)
+        }
     }
 
     fn get<'r>(&self, rec: &'r csv::StringRecord, column: &str) -> Option<&'r str> {
@@ -93,21 +140,47 @@ impl Layout {
     }
 
     /// Turns one record into the API's input model, so the import validates exactly like the API.
-    fn input(&self, rec: &csv::StringRecord, defs: &[AttributeDefinition]) -> std::result::Result<CustomerInput, LineError> {
+    fn input(
+        &self,
+        rec: &csv::StringRecord,
+        defs: &[AttributeDefinition],
+    ) -> std::result::Result<CustomerInput, LineError> {
         let get = |c: &str| self.get(rec, c).map(str::to_string);
         let line = rec.position().map(|p| p.line()).unwrap_or(0);
         let kind = match self.get(rec, "kind") {
             None | Some("person") => kundo_core::customer::Kind::Person,
             Some("organization") => kundo_core::customer::Kind::Organization,
-            Some(_) => return Err(LineError { line, column: "kind".into(), message: "must be person or organization".into() }),
+            Some(_) => {
+                return Err(LineError {
+                    line,
+                    column: "kind".into(),
+                    message: "must be person or organization".into(),
+                });
+            }
         };
         let mut phones = Vec::new();
-        for (col, kind) in [("phone_mobile", "mobile"), ("phone_home", "home"), ("phone_work", "work")] {
+        for (col, kind) in [
+            ("phone_mobile", "mobile"),
+            ("phone_home", "home"),
+            ("phone_work", "work"),
+        ] {
             if let Some(n) = get(col) {
-                phones.push(PhoneInput { kind: Some(kind.into()), number: n });
+                phones.push(PhoneInput {
+                    kind: Some(kind.into()),
+                    number: n,
+                });
             }
         }
-        let address_given = ["street", "house_number", "address_line2", "postcode", "city", "country"].iter().any(|c| self.get(rec, c).is_some());
+        let address_given = [
+            "street",
+            "house_number",
+            "address_line2",
+            "postcode",
+            "city",
+            "country",
+        ]
+        .iter()
+        .any(|c| self.get(rec, c).is_some());
         let addresses = if address_given {
             vec![AddressInput {
                 kind: None,
@@ -124,13 +197,23 @@ impl Layout {
         let consents = CONSENT_CHANNELS
             .iter()
             .filter_map(|ch| {
-                get(&format!("consent_{ch}")).map(|status| ConsentInput { channel: ch.to_string(), status, source: "import".into(), proof: None, recorded_at: None })
+                get(&format!("consent_{ch}")).map(|status| ConsentInput {
+                    channel: ch.to_string(),
+                    status,
+                    source: "import".into(),
+                    proof: None,
+                    recorded_at: None,
+                })
             })
             .collect();
         let mut attributes = serde_json::Map::new();
         for def in defs {
             if let Some(text) = self.get(rec, &format!("attr.{}", def.name)) {
-                let value = def.parse_text(text).map_err(|message| LineError { line, column: format!("attr.{}", def.name), message })?;
+                let value = def.parse_text(text).map_err(|message| LineError {
+                    line,
+                    column: format!("attr.{}", def.name),
+                    message,
+                })?;
                 attributes.insert(def.name.clone(), value);
             }
         }
@@ -148,7 +231,14 @@ impl Layout {
             email: get("email"),
             phones,
             addresses,
-            card_numbers: get("card_numbers").map(|c| c.split('|').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect()).unwrap_or_default(),
+            card_numbers: get("card_numbers")
+                .map(|c| {
+                    c.split('|')
+                        .map(|s| s.trim().to_string())
+                        .filter(|s| !s.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default(),
             preferred_channel: get("preferred_channel"),
             consents,
             attributes,
@@ -166,12 +256,21 @@ pub struct ImportOptions {
 
 impl App {
     /// Imports customers from CSV bytes. `progress(done, total)` is called as rows are written.
-    pub async fn import_customers(&self, actor: &crate::Actor, bytes: &[u8], opts: ImportOptions, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<ImportReport> {
+    pub async fn import_customers(
+        &self,
+        actor: &crate::Actor,
+        bytes: &[u8],
+        opts: ImportOptions,
+        progress: &(dyn Fn(u64, u64) + Sync),
+    ) -> Result<ImportReport> {
         let defs = self.attribute_definitions().await?;
         let now = Utc::now();
         let mut report = ImportReport::default();
         let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(bytes);
-        let headers = reader.headers().map_err(|e| AppError::invalid("file", format!("cannot read the header row: {e}")))?.clone();
+        let headers = reader
+            .headers()
+            .map_err(|e| AppError::invalid("file", format!("cannot read the header row: {e}")))?
+            .clone();
         let layout = match Layout::new(&headers, &defs) {
             Ok(l) => l,
             Err(errors) => {
@@ -191,7 +290,11 @@ impl App {
                 Ok(r) => r,
                 Err(e) => {
                     let line = e.position().map(|p| p.line()).unwrap_or(report.rows + 1);
-                    report.errors.push(LineError { line, column: "-".into(), message: format!("unreadable row: {e}") });
+                    report.errors.push(LineError {
+                        line,
+                        column: "-".into(),
+                        message: format!("unreadable row: {e}"),
+                    });
                     continue;
                 }
             };
@@ -200,17 +303,29 @@ impl App {
             match layout.input(&rec, &defs) {
                 Err(e) => row_errors.push(e),
                 Ok(input) => match input.validate(&defs, now) {
-                    Err(errs) => row_errors.extend(errs.into_iter().map(|e| LineError { line, column: column_of(&e.field), message: e.message })),
+                    Err(errs) => row_errors.extend(errs.into_iter().map(|e| LineError {
+                        line,
+                        column: column_of(&e.field),
+                        message: e.message,
+                    })),
                     Ok(v) => {
                         for c in &v.data.card_numbers {
                             if !cards.insert(c.clone()) {
-                                row_errors.push(LineError { line, column: "card_numbers".into(), message: format!("card {c} appears on an earlier line") });
+                                row_errors.push(LineError {
+                                    line,
+                                    column: "card_numbers".into(),
+                                    message: format!("card {c} appears on an earlier line"),
+                                });
                             }
                         }
-                        if let Some(n) = &v.customer_number {
-                            if !numbers.insert(n.clone()) {
-                                row_errors.push(LineError { line, column: "customer_number".into(), message: format!("{n} appears on an earlier line") });
-                            }
+                        if let Some(n) = &v.customer_number
+                            && !numbers.insert(n.clone())
+                        {
+                            row_errors.push(LineError {
+                                line,
+                                column: "customer_number".into(),
+                                message: format!("{n} appears on an earlier line"),
+                            });
                         }
                         if row_errors.is_empty() {
                             emails_seen += u64::from(v.data.email.is_some());
@@ -238,18 +353,47 @@ impl App {
         let mut failed = false;
         let mut done = 0u64;
         for chunk in valid.chunks(CHUNK) {
-            let chunk_cards: Vec<String> = chunk.iter().flat_map(|(_, v)| v.data.card_numbers.iter().cloned()).collect();
-            let chunk_numbers: Vec<String> = chunk.iter().filter_map(|(_, v)| v.customer_number.clone()).collect();
-            let taken_cards: HashSet<String> = store::cards_taken(&mut tx.db(), &chunk_cards, None).await?.into_iter().collect();
-            let taken_numbers: HashSet<String> = store::numbers_taken(&mut tx.db(), &chunk_numbers).await?.into_iter().collect();
+            let chunk_cards: Vec<String> = chunk
+                .iter()
+                .flat_map(|(_, v)| v.data.card_numbers.iter().cloned())
+                .collect();
+            let chunk_numbers: Vec<String> = chunk
+                .iter()
+                .filter_map(|(_, v)| v.customer_number.clone())
+                .collect();
+            let taken_cards: HashSet<String> = store::cards_taken(&mut tx.db(), &chunk_cards, None)
+                .await?
+                .into_iter()
+                .collect();
+            let taken_numbers: HashSet<String> = store::numbers_taken(&mut tx.db(), &chunk_numbers)
+                .await?
+                .into_iter()
+                .collect();
             let mut ok: Vec<&(u64, Validated)> = Vec::with_capacity(chunk.len());
             for item in chunk {
                 let (line, v) = item;
                 let mut clash = None;
-                if let Some(c) = v.data.card_numbers.iter().find(|c| taken_cards.contains(*c)) {
-                    clash = Some(LineError { line: *line, column: "card_numbers".into(), message: format!("card {c} belongs to an existing customer") });
-                } else if let Some(n) = v.customer_number.as_ref().filter(|n| taken_numbers.contains(*n)) {
-                    clash = Some(LineError { line: *line, column: "customer_number".into(), message: format!("{n} exists already") });
+                if let Some(c) = v
+                    .data
+                    .card_numbers
+                    .iter()
+                    .find(|c| taken_cards.contains(*c))
+                {
+                    clash = Some(LineError {
+                        line: *line,
+                        column: "card_numbers".into(),
+                        message: format!("card {c} belongs to an existing customer"),
+                    });
+                } else if let Some(n) = v
+                    .customer_number
+                    .as_ref()
+                    .filter(|n| taken_numbers.contains(*n))
+                {
+                    clash = Some(LineError {
+                        line: *line,
+                        column: "customer_number".into(),
+                        message: format!("{n} exists already"),
+                    });
                 }
                 match clash {
                     Some(e) => {
@@ -268,10 +412,19 @@ impl App {
                 .iter()
                 .zip(ids)
                 .map(|((_, v), id)| {
-                    let number = v.customer_number.clone().unwrap_or_else(|| customer_number_for(id));
+                    let number = v
+                        .customer_number
+                        .clone()
+                        .unwrap_or_else(|| customer_number_for(id));
                     let data: CustomerData = v.data.clone();
                     let doc = search_doc(&number, &data);
-                    NewCustomerRow { id, customer_number: number, data, consents: v.consents.clone(), search_doc: doc }
+                    NewCustomerRow {
+                        id,
+                        customer_number: number,
+                        data,
+                        consents: v.consents.clone(),
+                        search_doc: doc,
+                    }
                 })
                 .collect();
             store::insert_customers(&mut tx.db(), &rows, now).await?;
@@ -293,13 +446,24 @@ impl App {
             now,
         )
         .await?;
-        kundo_store::audit::emit(&mut tx.db(), "customers.imported", None, &serde_json::json!({"imported": report.imported}), now).await?;
+        kundo_store::audit::emit(
+            &mut tx.db(),
+            "customers.imported",
+            None,
+            &serde_json::json!({"imported": report.imported}),
+            now,
+        )
+        .await?;
         tx.commit().await?;
         Ok(report)
     }
 
     /// Writes every customer as CSV in id order.
-    pub async fn export_customers<W: std::io::Write>(&self, out: W, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<u64> {
+    pub async fn export_customers<W: std::io::Write>(
+        &self,
+        out: W,
+        progress: &(dyn Fn(u64, u64) + Sync),
+    ) -> Result<u64> {
         let defs = self.attribute_definitions().await?;
         let mut w = csv::Writer::from_writer(out);
         let mut header: Vec<String> = COLUMNS.iter().map(|s| s.to_string()).collect();
@@ -311,9 +475,13 @@ impl App {
         let mut written = 0u64;
         loop {
             let ids = store::ids_after(&mut conn.db(), after, 1000).await?;
-            let Some(last) = ids.last().copied() else { break };
+            let Some(last) = ids.last().copied() else {
+                break;
+            };
             for id in ids {
-                let Some(c) = store::load(&mut conn.db(), id).await? else { continue };
+                let Some(c) = store::load(&mut conn.db(), id).await? else {
+                    continue;
+                };
                 w.write_record(export_row(&c, &defs)).map_err(io)?;
                 written += 1;
             }
@@ -332,10 +500,26 @@ fn io(e: csv::Error) -> AppError {
 fn export_row(c: &store::StoredCustomer, defs: &[AttributeDefinition]) -> Vec<String> {
     let d = &c.data;
     let s = |v: &Option<String>| v.clone().unwrap_or_default();
-    let phone = |kind: &str| d.phones.iter().find(|p| p.kind == kind).map(|p| p.number.clone()).unwrap_or_default();
-    let main = d.addresses.iter().find(|a| a.kind == "main").or(d.addresses.first());
+    let phone = |kind: &str| {
+        d.phones
+            .iter()
+            .find(|p| p.kind == kind)
+            .map(|p| p.number.clone())
+            .unwrap_or_default()
+    };
+    let main = d
+        .addresses
+        .iter()
+        .find(|a| a.kind == "main")
+        .or(d.addresses.first());
     let a = |f: fn(&kundo_core::customer::Address) -> String| main.map(f).unwrap_or_default();
-    let consent = |ch: &str| c.consents.iter().find(|x| x.channel == ch).map(|x| x.status.clone()).unwrap_or_default();
+    let consent = |ch: &str| {
+        c.consents
+            .iter()
+            .find(|x| x.channel == ch)
+            .map(|x| x.status.clone())
+            .unwrap_or_default()
+    };
     let mut row = vec![
         c.meta.customer_number.clone(),
         d.kind.as_str().to_string(),
@@ -344,7 +528,9 @@ fn export_row(c: &store::StoredCustomer, defs: &[AttributeDefinition]) -> Vec<St
         s(&d.first_name),
         s(&d.last_name),
         s(&d.company_name),
-        d.birth_date.map(|b| b.format("%Y-%m-%d").to_string()).unwrap_or_default(),
+        d.birth_date
+            .map(|b| b.format("%Y-%m-%d").to_string())
+            .unwrap_or_default(),
         s(&d.gender),
         s(&d.language),
         s(&d.email),
@@ -365,7 +551,12 @@ fn export_row(c: &store::StoredCustomer, defs: &[AttributeDefinition]) -> Vec<St
         consent("sms"),
     ];
     for def in defs {
-        row.push(d.attributes.get(&def.name).map(|v| v.text.clone()).unwrap_or_default());
+        row.push(
+            d.attributes
+                .get(&def.name)
+                .map(|v| v.text.clone())
+                .unwrap_or_default(),
+        );
     }
     row
 }

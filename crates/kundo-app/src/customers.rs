@@ -4,9 +4,14 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use kundo_core::customer::{Contact, CustomerData, CustomerInput, Phone, Validated, customer_number_for};
+use kundo_core::customer::{
+    Contact, CustomerData, CustomerInput, Phone, Validated, customer_number_for,
+};
 use kundo_core::search::{score, search_doc, search_terms};
-use kundo_store::customers::{self as store, AddressRecord, CardRecord, ConsentRecord, CustomerSummary, ListFilter, LookupKey, NewCustomerRow, StoredCustomer};
+use kundo_store::customers::{
+    self as store, AddressRecord, CardRecord, ConsentRecord, CustomerSummary, ListFilter,
+    LookupKey, NewCustomerRow, StoredCustomer,
+};
 use kundo_store::{Db, StoreError};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
@@ -52,7 +57,10 @@ pub struct CustomerView {
 impl CustomerView {
     fn build(c: StoredCustomer, defs: &[kundo_core::attributes::AttributeDefinition]) -> Self {
         let attributes = c.data.attributes_json(defs);
-        let (addresses, address_history): (Vec<_>, Vec<_>) = c.addresses.into_iter().partition(|a| a.valid_until.is_none());
+        let (addresses, address_history): (Vec<_>, Vec<_>) = c
+            .addresses
+            .into_iter()
+            .partition(|a| a.valid_until.is_none());
         let mut consents: Vec<ConsentRecord> = Vec::new();
         for s in &c.consents {
             if !consents.iter().any(|x| x.channel == s.channel) {
@@ -105,23 +113,43 @@ pub struct Idempotency {
 pub enum Created {
     New(Box<CustomerView>),
     /// The same key was used before: the stored answer, replayed.
-    Replayed { status: u16, body: String },
+    Replayed {
+        status: u16,
+        body: String,
+    },
 }
 
 /// Turns a unique-constraint violation into a conflict that names the field.
 fn conflict_from(e: StoreError) -> AppError {
     match e.unique_violation() {
-        Some(c) if c.contains("card") => AppError::Conflict { field: "card_numbers".into(), message: "a card number belongs to another customer".into() },
-        Some(c) if c.contains("customer_number") => AppError::Conflict { field: "customer_number".into(), message: "the customer number exists already".into() },
+        Some(c) if c.contains("card") => AppError::Conflict {
+            field: "card_numbers".into(),
+            message: "a card number belongs to another customer".into(),
+        },
+        Some(c) if c.contains("customer_number") => AppError::Conflict {
+            field: "customer_number".into(),
+            message: "the customer number exists already".into(),
+        },
         _ => AppError::Store(e),
     }
 }
 
-async fn ensure_cards_free(db: &mut Db<'_>, data: &CustomerData, except: Option<i64>) -> Result<()> {
+async fn ensure_cards_free(
+    db: &mut Db<'_>,
+    data: &CustomerData,
+    except: Option<i64>,
+) -> Result<()> {
     let taken = store::cards_taken(db, &data.card_numbers, except).await?;
     if let Some(card) = taken.first() {
-        let i = data.card_numbers.iter().position(|c| c == card).unwrap_or(0);
-        return Err(AppError::Conflict { field: format!("card_numbers[{i}]"), message: format!("card {card} belongs to another customer") });
+        let i = data
+            .card_numbers
+            .iter()
+            .position(|c| c == card)
+            .unwrap_or(0);
+        return Err(AppError::Conflict {
+            field: format!("card_numbers[{i}]"),
+            message: format!("card {card} belongs to another customer"),
+        });
     }
     Ok(())
 }
@@ -181,43 +209,102 @@ pub struct EventView {
 }
 
 fn diff_json(diff: &BTreeMap<String, (Value, Value)>) -> Value {
-    Value::Object(diff.iter().map(|(k, (old, new))| (k.clone(), json!({"old": old, "new": new}))).collect())
+    Value::Object(
+        diff.iter()
+            .map(|(k, (old, new))| (k.clone(), json!({"old": old, "new": new})))
+            .collect(),
+    )
 }
 
 impl App {
     /// Creates a customer: validates, assigns number and id, writes record, audit entry and
     /// `customer.created` event in one transaction.
-    pub async fn create_customer(&self, actor: &Actor, input: CustomerInput, idem: Option<Idempotency>) -> Result<Created> {
+    pub async fn create_customer(
+        &self,
+        actor: &Actor,
+        input: CustomerInput,
+        idem: Option<Idempotency>,
+    ) -> Result<Created> {
         let defs = self.attribute_definitions().await?;
         let now = Utc::now();
-        let Validated { customer_number, data, consents } = input.validate(&defs, now).map_err(AppError::Invalid)?;
+        let Validated {
+            customer_number,
+            data,
+            consents,
+        } = input.validate(&defs, now).map_err(AppError::Invalid)?;
         let mut tx = self.store.begin_write().await?;
-        if let Some(idem) = &idem {
-            if !kundo_store::auth::claim_idempotency_key(&mut tx.db(), &actor.name, &idem.key, &idem.request_hash, now).await? {
-                drop(tx);
-                return self.replay(actor, idem).await;
-            }
+        if let Some(idem) = &idem
+            && !kundo_store::auth::claim_idempotency_key(
+                &mut tx.db(),
+                &actor.name,
+                &idem.key,
+                &idem.request_hash,
+                now,
+            )
+            .await?
+        {
+            drop(tx);
+            return self.replay(actor, idem).await;
         }
         ensure_cards_free(&mut tx.db(), &data, None).await?;
-        if let Some(n) = &customer_number {
-            if !store::numbers_taken(&mut tx.db(), std::slice::from_ref(n)).await?.is_empty() {
-                return Err(AppError::Conflict { field: "customer_number".into(), message: format!("customer number {n} exists already") });
-            }
+        if let Some(n) = &customer_number
+            && !store::numbers_taken(&mut tx.db(), std::slice::from_ref(n))
+                .await?
+                .is_empty()
+        {
+            return Err(AppError::Conflict {
+                field: "customer_number".into(),
+                message: format!("customer number {n} exists already"),
+            });
         }
         let ids = store::reserve_ids(&mut tx.db(), 1).await?;
-        let id = *ids.first().ok_or_else(|| AppError::Io("no id was reserved".into()))?;
+        let id = *ids
+            .first()
+            .ok_or_else(|| AppError::Io("no id was reserved".into()))?;
         let number = customer_number.unwrap_or_else(|| customer_number_for(id));
         let doc = search_doc(&number, &data);
         let audit = json!({"customer_number": number, "fields": data.audit_json(&defs)});
-        let row = NewCustomerRow { id, customer_number: number.clone(), data, consents, search_doc: doc };
-        store::insert_customers(&mut tx.db(), std::slice::from_ref(&row), now).await.map_err(conflict_from)?;
-        kundo_store::audit::record(&mut tx.db(), &actor.name, "customer.created", Some(id), &audit, now).await?;
-        kundo_store::audit::emit(&mut tx.db(), "customer.created", Some(id), &json!({"customer_number": number}), now).await?;
-        let stored = store::load(&mut tx.db(), id).await?.ok_or(AppError::NotFound("customer"))?;
+        let row = NewCustomerRow {
+            id,
+            customer_number: number.clone(),
+            data,
+            consents,
+            search_doc: doc,
+        };
+        store::insert_customers(&mut tx.db(), std::slice::from_ref(&row), now)
+            .await
+            .map_err(conflict_from)?;
+        kundo_store::audit::record(
+            &mut tx.db(),
+            &actor.name,
+            "customer.created",
+            Some(id),
+            &audit,
+            now,
+        )
+        .await?;
+        kundo_store::audit::emit(
+            &mut tx.db(),
+            "customer.created",
+            Some(id),
+            &json!({"customer_number": number}),
+            now,
+        )
+        .await?;
+        let stored = store::load(&mut tx.db(), id)
+            .await?
+            .ok_or(AppError::NotFound("customer"))?;
         let view = CustomerView::build(stored, &defs);
         if let Some(idem) = &idem {
             let body = serde_json::to_string(&view).map_err(|e| AppError::Io(e.to_string()))?;
-            kundo_store::auth::finish_idempotency_key(&mut tx.db(), &actor.name, &idem.key, 201, &body).await?;
+            kundo_store::auth::finish_idempotency_key(
+                &mut tx.db(),
+                &actor.name,
+                &idem.key,
+                201,
+                &body,
+            )
+            .await?;
         }
         tx.commit().await?;
         Ok(Created::New(Box::new(view)))
@@ -225,17 +312,26 @@ impl App {
 
     async fn replay(&self, actor: &Actor, idem: &Idempotency) -> Result<Created> {
         let mut conn = self.store.acquire().await?;
-        let (hash, status, body) = kundo_store::auth::idempotent_response(&mut conn.db(), &actor.name, &idem.key)
-            .await?
-            .ok_or(AppError::NotFound("idempotency key"))?;
+        let (hash, status, body) =
+            kundo_store::auth::idempotent_response(&mut conn.db(), &actor.name, &idem.key)
+                .await?
+                .ok_or(AppError::NotFound("idempotency key"))?;
         if hash != idem.request_hash {
-            return Err(AppError::Conflict { field: "Idempotency-Key".into(), message: "this key was used with a different request".into() });
+            return Err(AppError::Conflict {
+                field: "Idempotency-Key".into(),
+                message: "this key was used with a different request".into(),
+            });
         }
-        Ok(Created::Replayed { status: u16::try_from(status).unwrap_or(200), body })
+        Ok(Created::Replayed {
+            status: u16::try_from(status).unwrap_or(200),
+            body,
+        })
     }
 
     async fn resolve(&self, db: &mut Db<'_>, customer_number: &str) -> Result<i64> {
-        store::resolve_number(db, customer_number.trim()).await?.ok_or(AppError::NotFound("customer"))
+        store::resolve_number(db, customer_number.trim())
+            .await?
+            .ok_or(AppError::NotFound("customer"))
     }
 
     /// One customer by number; a merged number answers with the survivor.
@@ -243,28 +339,47 @@ impl App {
         let defs = self.attribute_definitions().await?;
         let mut tx = self.store.begin_read().await?;
         let id = self.resolve(&mut tx.db(), customer_number).await?;
-        let stored = store::load(&mut tx.db(), id).await?.ok_or(AppError::NotFound("customer"))?;
+        let stored = store::load(&mut tx.db(), id)
+            .await?
+            .ok_or(AppError::NotFound("customer"))?;
         tx.commit().await?;
         Ok(CustomerView::build(stored, &defs))
     }
 
     /// Applies a change. `if_match` is the version the caller read (from the ETag); a stale one
     /// is refused so that two clerks do not overwrite each other.
-    pub async fn update_customer(&self, actor: &Actor, customer_number: &str, patch: &Map<String, Value>, if_match: Option<i64>) -> Result<CustomerView> {
+    pub async fn update_customer(
+        &self,
+        actor: &Actor,
+        customer_number: &str,
+        patch: &Map<String, Value>,
+        if_match: Option<i64>,
+    ) -> Result<CustomerView> {
         let defs = self.attribute_definitions().await?;
         let now = Utc::now();
         let mut tx = self.store.begin_write().await?;
         let id = self.resolve(&mut tx.db(), customer_number).await?;
-        let current = store::load(&mut tx.db(), id).await?.ok_or(AppError::NotFound("customer"))?;
+        let current = store::load(&mut tx.db(), id)
+            .await?
+            .ok_or(AppError::NotFound("customer"))?;
         if current.meta.status != "active" {
-            return Err(AppError::Conflict { field: "status".into(), message: format!("a customer with status '{}' cannot be changed", current.meta.status) });
+            return Err(AppError::Conflict {
+                field: "status".into(),
+                message: format!(
+                    "a customer with status '{}' cannot be changed",
+                    current.meta.status
+                ),
+            });
         }
-        if let Some(v) = if_match {
-            if v != current.meta.version {
-                return Err(AppError::Stale);
-            }
+        if let Some(v) = if_match
+            && v != current.meta.version
+        {
+            return Err(AppError::Stale);
         }
-        let changed = current.data.apply_patch(patch, &defs, now).map_err(AppError::Invalid)?;
+        let changed = current
+            .data
+            .apply_patch(patch, &defs, now)
+            .map_err(AppError::Invalid)?;
         ensure_cards_free(&mut tx.db(), &changed.data, Some(id)).await?;
         let diff = current.data.diff(&changed.data, &defs);
         if diff.is_empty() && changed.consents.is_empty() {
@@ -272,22 +387,42 @@ impl App {
             return Ok(CustomerView::build(current, &defs));
         }
         let doc = search_doc(&current.meta.customer_number, &changed.data);
-        store::update(&mut tx.db(), id, &current.data, &changed.data, &changed.consents, &doc, current.meta.version, now)
+        let change = store::Change {
+            old: &current.data,
+            new: &changed.data,
+            new_consents: &changed.consents,
+            search_doc: &doc,
+            expected_version: current.meta.version,
+        };
+        store::update(&mut tx.db(), id, &change, now)
             .await
             .map_err(|e| match e {
                 StoreError::Stale => AppError::Stale,
                 e => conflict_from(e),
             })?;
         let mut changes = diff_json(&diff);
-        if !changed.consents.is_empty() {
-            if let Value::Object(m) = &mut changes {
-                m.insert("consents".into(), json!({"old": null, "new": changed.consents}));
-            }
+        if !changed.consents.is_empty()
+            && let Value::Object(m) = &mut changes
+        {
+            m.insert(
+                "consents".into(),
+                json!({"old": null, "new": changed.consents}),
+            );
         }
-        kundo_store::audit::record(&mut tx.db(), &actor.name, "customer.updated", Some(id), &changes, now).await?;
+        kundo_store::audit::record(
+            &mut tx.db(),
+            &actor.name,
+            "customer.updated",
+            Some(id),
+            &changes,
+            now,
+        )
+        .await?;
         let fields: Vec<&String> = diff.keys().collect();
         kundo_store::audit::emit(&mut tx.db(), "customer.updated", Some(id), &json!({"customer_number": current.meta.customer_number, "changed": fields, "consents_recorded": changed.consents.len()}), now).await?;
-        let stored = store::load(&mut tx.db(), id).await?.ok_or(AppError::NotFound("customer"))?;
+        let stored = store::load(&mut tx.db(), id)
+            .await?
+            .ok_or(AppError::NotFound("customer"))?;
         tx.commit().await?;
         Ok(CustomerView::build(stored, &defs))
     }
@@ -295,7 +430,11 @@ impl App {
     pub async fn list_customers(&self, filter: ListFilter) -> Result<Page<CustomerSummary>> {
         let mut conn = self.store.acquire().await?;
         let items = store::list(&mut conn.db(), &filter).await?;
-        let next_cursor = if items.len() as u64 == filter.limit { items.last().map(|c| c.id.to_string()) } else { None };
+        let next_cursor = if items.len() as u64 == filter.limit {
+            items.last().map(|c| c.id.to_string())
+        } else {
+            None
+        };
         Ok(Page { items, next_cursor })
     }
 
@@ -313,11 +452,22 @@ impl App {
             .into_iter()
             .filter_map(|(id, doc)| {
                 let customer = summaries.remove(&id)?;
-                let name = display_name(customer.first_name.as_deref(), customer.last_name.as_deref(), customer.company_name.as_deref());
-                Some(SearchHit { score: score(&terms, &doc, &name), customer })
+                let name = display_name(
+                    customer.first_name.as_deref(),
+                    customer.last_name.as_deref(),
+                    customer.company_name.as_deref(),
+                );
+                Some(SearchHit {
+                    score: score(&terms, &doc, &name),
+                    customer,
+                })
             })
             .collect();
-        hits.sort_by(|a, b| b.score.cmp(&a.score).then(a.customer.id.cmp(&b.customer.id)));
+        hits.sort_by(|a, b| {
+            b.score
+                .cmp(&a.score)
+                .then(a.customer.id.cmp(&b.customer.id))
+        });
         hits.truncate(limit);
         Ok(hits)
     }
@@ -345,7 +495,12 @@ impl App {
         })
     }
 
-    pub async fn customer_audit(&self, customer_number: &str, before: Option<i64>, limit: i64) -> Result<Page<AuditView>> {
+    pub async fn customer_audit(
+        &self,
+        customer_number: &str,
+        before: Option<i64>,
+        limit: i64,
+    ) -> Result<Page<AuditView>> {
         let mut tx = self.store.begin_read().await?;
         let id = self.resolve(&mut tx.db(), customer_number).await?;
         let rows = kundo_store::audit::entries(&mut tx.db(), Some(id), before, limit).await?;
@@ -367,7 +522,12 @@ impl App {
         Ok(Page {
             items: rows
                 .into_iter()
-                .map(|r| EventView { id: r.id, at: r.at, event_type: r.event_type, data: serde_json::from_str(&r.payload).unwrap_or(Value::Null) })
+                .map(|r| EventView {
+                    id: r.id,
+                    at: r.at,
+                    event_type: r.event_type,
+                    data: serde_json::from_str(&r.payload).unwrap_or(Value::Null),
+                })
                 .collect(),
             next_cursor,
         })
@@ -375,11 +535,21 @@ impl App {
 }
 
 fn audit_page(rows: Vec<kundo_store::audit::AuditEntry>, limit: i64) -> Page<AuditView> {
-    let next_cursor = if rows.len() as i64 == limit { rows.last().map(|r| r.id.to_string()) } else { None };
+    let next_cursor = if rows.len() as i64 == limit {
+        rows.last().map(|r| r.id.to_string())
+    } else {
+        None
+    };
     Page {
         items: rows
             .into_iter()
-            .map(|r| AuditView { id: r.id, at: r.at, actor: r.actor, action: r.action, changes: serde_json::from_str(&r.changes).unwrap_or(Value::Null) })
+            .map(|r| AuditView {
+                id: r.id,
+                at: r.at,
+                actor: r.actor,
+                action: r.action,
+                changes: serde_json::from_str(&r.changes).unwrap_or(Value::Null),
+            })
             .collect(),
         next_cursor,
     }

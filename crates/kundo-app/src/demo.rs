@@ -15,7 +15,11 @@ const CHUNK: usize = 5_000;
 pub fn to_data(c: &DemoCustomer) -> (CustomerData, Vec<Consent>) {
     let now = Utc::now();
     let data = CustomerData {
-        kind: if c.kind == "organization" { Kind::Organization } else { Kind::Person },
+        kind: if c.kind == "organization" {
+            Kind::Organization
+        } else {
+            Kind::Person
+        },
         salutation: c.salutation.map(str::to_string),
         title: c.title.map(str::to_string),
         first_name: c.first_name.clone(),
@@ -26,7 +30,14 @@ pub fn to_data(c: &DemoCustomer) -> (CustomerData, Vec<Consent>) {
         language: Some(c.language.to_string()),
         email: c.email.clone(),
         preferred_channel: c.preferred_channel.map(str::to_string),
-        phones: c.phone.iter().map(|p| Phone { kind: "mobile".into(), number: p.clone() }).collect(),
+        phones: c
+            .phone
+            .iter()
+            .map(|p| Phone {
+                kind: "mobile".into(),
+                number: p.clone(),
+            })
+            .collect(),
         addresses: vec![Address {
             kind: "main".into(),
             street: c.street.clone(),
@@ -57,7 +68,13 @@ pub fn to_data(c: &DemoCustomer) -> (CustomerData, Vec<Consent>) {
 impl App {
     /// Adds `n` demo customers (index `first_index..first_index + n` of the seed's sequence).
     /// `progress` is told how many are written so far.
-    pub async fn generate_demo(&self, n: u64, seed: u64, stores: usize, progress: &(dyn Fn(u64) + Sync)) -> Result<()> {
+    pub async fn generate_demo(
+        &self,
+        n: u64,
+        seed: u64,
+        stores: usize,
+        progress: &(dyn Fn(u64) + Sync),
+    ) -> Result<()> {
         let mut written = 0u64;
         while written < n {
             let take = (n - written).min(CHUNK as u64) as usize;
@@ -75,7 +92,13 @@ impl App {
                     let (data, consents) = to_data(&demo);
                     let number = customer_number_for(*id);
                     let doc = search_doc(&number, &data);
-                    NewCustomerRow { id: *id, customer_number: number, data, consents, search_doc: doc }
+                    NewCustomerRow {
+                        id: *id,
+                        customer_number: number,
+                        data,
+                        consents,
+                        search_doc: doc,
+                    }
                 })
                 .collect();
             store::insert_customers(&mut tx.db(), &rows, now).await?;

@@ -48,7 +48,8 @@ pub type Result<T> = std::result::Result<T, AppError>;
 pub struct App {
     pub store: Store,
     pub auth_cache: Arc<AuthCache>,
-    attributes: Arc<tokio::sync::RwLock<Option<Arc<Vec<kundo_core::attributes::AttributeDefinition>>>>>,
+    attributes:
+        Arc<tokio::sync::RwLock<Option<Arc<Vec<kundo_core::attributes::AttributeDefinition>>>>>,
 }
 
 impl App {
@@ -61,7 +62,9 @@ impl App {
     }
 
     /// The custom attribute definitions, cached; a change through this process refreshes them.
-    pub async fn attribute_definitions(&self) -> Result<Arc<Vec<kundo_core::attributes::AttributeDefinition>>> {
+    pub async fn attribute_definitions(
+        &self,
+    ) -> Result<Arc<Vec<kundo_core::attributes::AttributeDefinition>>> {
         if let Some(defs) = self.attributes.read().await.clone() {
             return Ok(defs);
         }
@@ -72,15 +75,30 @@ impl App {
         Ok(defs)
     }
 
-    pub async fn define_attribute(&self, actor: &Actor, def: kundo_core::attributes::AttributeDefinition) -> Result<()> {
+    pub async fn define_attribute(
+        &self,
+        actor: &Actor,
+        def: kundo_core::attributes::AttributeDefinition,
+    ) -> Result<()> {
         def.validate().map_err(AppError::Invalid)?;
         let now = chrono::Utc::now();
         let mut tx = self.store.begin_write().await?;
         if !kundo_store::attributes::create(&mut tx.db(), &def, now).await? {
-            return Err(AppError::Conflict { field: "name".into(), message: format!("an attribute named '{}' exists already", def.name) });
+            return Err(AppError::Conflict {
+                field: "name".into(),
+                message: format!("an attribute named '{}' exists already", def.name),
+            });
         }
         let json = serde_json::to_value(&def).unwrap_or_default();
-        kundo_store::audit::record(&mut tx.db(), &actor.name, "attribute.defined", None, &json, now).await?;
+        kundo_store::audit::record(
+            &mut tx.db(),
+            &actor.name,
+            "attribute.defined",
+            None,
+            &json,
+            now,
+        )
+        .await?;
         tx.commit().await?;
         *self.attributes.write().await = None;
         Ok(())
@@ -91,12 +109,23 @@ impl App {
         let mut tx = self.store.begin_write().await?;
         let used = kundo_store::attributes::usage(&mut tx.db(), name).await?;
         if used > 0 {
-            return Err(AppError::Conflict { field: "name".into(), message: format!("{used} customers have a value for '{name}'; remove those first") });
+            return Err(AppError::Conflict {
+                field: "name".into(),
+                message: format!("{used} customers have a value for '{name}'; remove those first"),
+            });
         }
         if !kundo_store::attributes::delete(&mut tx.db(), name).await? {
             return Err(AppError::NotFound("attribute"));
         }
-        kundo_store::audit::record(&mut tx.db(), &actor.name, "attribute.deleted", None, &serde_json::json!({ "name": name }), now).await?;
+        kundo_store::audit::record(
+            &mut tx.db(),
+            &actor.name,
+            "attribute.deleted",
+            None,
+            &serde_json::json!({ "name": name }),
+            now,
+        )
+        .await?;
         tx.commit().await?;
         *self.attributes.write().await = None;
         Ok(())

@@ -10,7 +10,11 @@ use kundo_store::testing;
 use serde_json::{Value, json};
 
 fn clerk() -> Actor {
-    Actor { name: "user:clerk".into(), scopes: vec!["customers:write".into()], csrf_token: None }
+    Actor {
+        name: "user:clerk".into(),
+        scopes: vec!["customers:write".into()],
+        csrf_token: None,
+    }
 }
 
 fn anna() -> Value {
@@ -36,10 +40,14 @@ async fn count(app: &App) -> i64 {
 }
 
 async fn backends() -> Vec<(App, Option<testing::TempDir>, &'static str)> {
-    testing::all().await.into_iter().map(|(s, d)| {
-        let name = s.backend().name();
-        (App::new(s), d, name)
-    }).collect()
+    testing::all()
+        .await
+        .into_iter()
+        .map(|(s, d)| {
+            let name = s.backend().name();
+            (App::new(s), d, name)
+        })
+        .collect()
 }
 
 #[tokio::test]
@@ -55,14 +63,25 @@ async fn a_created_customer_reads_back_normalized_with_audit_and_event() {
         assert_eq!(c.version, 1, "{db}");
         let again = app.customer(&c.customer_number).await.unwrap();
         assert_eq!(again.last_name.as_deref(), Some("Müller"), "{db}");
-        assert_eq!(again.birth_date, chrono::NaiveDate::from_ymd_opt(1980, 2, 29), "{db}");
-        let audit = app.customer_audit(&c.customer_number, None, 10).await.unwrap();
+        assert_eq!(
+            again.birth_date,
+            chrono::NaiveDate::from_ymd_opt(1980, 2, 29),
+            "{db}"
+        );
+        let audit = app
+            .customer_audit(&c.customer_number, None, 10)
+            .await
+            .unwrap();
         assert_eq!(audit.items.len(), 1, "{db}");
         assert_eq!(audit.items[0].actor, "user:clerk", "{db}");
         assert_eq!(audit.items[0].action, "customer.created", "{db}");
         let events = app.events(0, 10).await.unwrap();
         assert_eq!(events.items[0].event_type, "customer.created", "{db}");
-        assert_eq!(events.items[0].data["customer_number"], json!(c.customer_number), "{db}");
+        assert_eq!(
+            events.items[0].data["customer_number"],
+            json!(c.customer_number),
+            "{db}"
+        );
     }
 }
 
@@ -88,27 +107,67 @@ async fn an_address_change_keeps_the_old_address_and_a_removed_card_stops_resolv
         let c = create(&app, anna()).await.unwrap();
         let patch = json!({"addresses": [{"street": "Seefeldstrasse", "house_number": "5", "postcode": "8008", "city": "Zürich"}],
                            "card_numbers": ["2900000000018"]});
-        let changed = app.update_customer(&clerk(), &c.customer_number, patch.as_object().unwrap(), Some(1)).await.unwrap();
+        let changed = app
+            .update_customer(
+                &clerk(),
+                &c.customer_number,
+                patch.as_object().unwrap(),
+                Some(1),
+            )
+            .await
+            .unwrap();
         assert_eq!(changed.version, 2, "{db}");
         assert_eq!(changed.addresses.len(), 1, "{db}");
         assert_eq!(changed.addresses[0].street, "Seefeldstrasse", "{db}");
         assert_eq!(changed.address_history.len(), 1, "{db}");
         assert_eq!(changed.address_history[0].street, "Bahnhofstrasse", "{db}");
         assert!(changed.address_history[0].valid_until.is_some(), "{db}");
-        assert!(matches!(app.lookup(LookupKey::Card("2900123456785")).await, Err(AppError::NotFound(_))), "{db}");
-        assert_eq!(app.lookup(LookupKey::Card("2900000000018")).await.unwrap().customer_number, c.customer_number, "{db}");
+        assert!(
+            matches!(
+                app.lookup(LookupKey::Card("2900123456785")).await,
+                Err(AppError::NotFound(_))
+            ),
+            "{db}"
+        );
+        assert_eq!(
+            app.lookup(LookupKey::Card("2900000000018"))
+                .await
+                .unwrap()
+                .customer_number,
+            c.customer_number,
+            "{db}"
+        );
         // The retired card stays bound to Anna: nobody else may take it.
         let mut other = anna();
         other["email"] = json!("x@example.ch");
         other["card_numbers"] = json!(["2900123456785"]);
-        assert!(matches!(create(&app, other).await, Err(AppError::Conflict { .. })), "{db}");
+        assert!(
+            matches!(create(&app, other).await, Err(AppError::Conflict { .. })),
+            "{db}"
+        );
         // A stale version is refused.
-        let stale = app.update_customer(&clerk(), &c.customer_number, json!({"title": "Dr."}).as_object().unwrap(), Some(1)).await;
+        let stale = app
+            .update_customer(
+                &clerk(),
+                &c.customer_number,
+                json!({"title": "Dr."}).as_object().unwrap(),
+                Some(1),
+            )
+            .await;
         assert!(matches!(stale, Err(AppError::Stale)), "{db}");
-        let audit = app.customer_audit(&c.customer_number, None, 10).await.unwrap();
+        let audit = app
+            .customer_audit(&c.customer_number, None, 10)
+            .await
+            .unwrap();
         assert_eq!(audit.items[0].action, "customer.updated", "{db}");
-        assert!(audit.items[0].changes["addresses"]["old"].is_array(), "{db}");
-        assert!(audit.items[0].changes["card_numbers"]["new"].is_array(), "{db}");
+        assert!(
+            audit.items[0].changes["addresses"]["old"].is_array(),
+            "{db}"
+        );
+        assert!(
+            audit.items[0].changes["card_numbers"]["new"].is_array(),
+            "{db}"
+        );
     }
 }
 
@@ -117,7 +176,15 @@ async fn consents_are_appended_and_the_latest_statement_wins() {
     for (app, _d, db) in backends().await {
         let c = create(&app, anna()).await.unwrap();
         let patch = json!({"consents": [{"channel": "email", "status": "revoked", "source": "call-centre", "recorded_at": "2026-11-10T09:00:00Z"}]});
-        let changed = app.update_customer(&clerk(), &c.customer_number, patch.as_object().unwrap(), None).await.unwrap();
+        let changed = app
+            .update_customer(
+                &clerk(),
+                &c.customer_number,
+                patch.as_object().unwrap(),
+                None,
+            )
+            .await
+            .unwrap();
         assert_eq!(changed.consents.len(), 1, "{db}");
         assert_eq!(changed.consents[0].status, "revoked", "{db}");
         assert_eq!(changed.consent_history.len(), 2, "{db}");
@@ -134,11 +201,20 @@ async fn lookup_finds_by_card_phone_email_and_number() {
             LookupKey::Email("anna.mueller@example.ch"),
             LookupKey::Number(&c.customer_number),
         ] {
-            let found = app.lookup(key).await.unwrap_or_else(|e| panic!("{db}: {key:?}: {e}"));
+            let found = app
+                .lookup(key)
+                .await
+                .unwrap_or_else(|e| panic!("{db}: {key:?}: {e}"));
             assert_eq!(found.customer_number, c.customer_number, "{db}");
             assert_eq!(found.balance, 0, "{db}");
         }
-        assert!(matches!(app.lookup(LookupKey::Card("2900000000001")).await, Err(AppError::NotFound(_))), "{db}");
+        assert!(
+            matches!(
+                app.lookup(LookupKey::Card("2900000000001")).await,
+                Err(AppError::NotFound(_))
+            ),
+            "{db}"
+        );
     }
 }
 
@@ -152,14 +228,30 @@ async fn search_is_tolerant_of_umlaut_spellings_and_ranks_exact_names_first() {
         schm["card_numbers"] = json!([]);
         schm["phones"] = json!([]);
         let s = create(&app, schm).await.unwrap();
-        for q in ["Müller", "mueller", "MULLER", "anna müller", "8001 müller", "079 123 45 67", "anna.mueller@example.ch", "2900123456785"] {
+        for q in [
+            "Müller",
+            "mueller",
+            "MULLER",
+            "anna müller",
+            "8001 müller",
+            "079 123 45 67",
+            "anna.mueller@example.ch",
+            "2900123456785",
+        ] {
             let hits = app.search(q, 10).await.unwrap();
-            assert_eq!(hits.first().map(|h| h.customer.customer_number.as_str()), Some(c.customer_number.as_str()), "{db}: {q}");
+            assert_eq!(
+                hits.first().map(|h| h.customer.customer_number.as_str()),
+                Some(c.customer_number.as_str()),
+                "{db}: {q}"
+            );
         }
         let hits = app.search("schmueller", 10).await.unwrap();
         assert_eq!(hits.len(), 1, "{db}");
         assert_eq!(hits[0].customer.customer_number, s.customer_number, "{db}");
-        assert!(matches!(app.search("mx", 10).await, Err(AppError::Invalid(_))), "{db}");
+        assert!(
+            matches!(app.search("mx", 10).await, Err(AppError::Invalid(_))),
+            "{db}"
+        );
         assert!(app.search("zzzqqq", 10).await.unwrap().is_empty(), "{db}");
     }
 }
@@ -168,9 +260,42 @@ async fn search_is_tolerant_of_umlaut_spellings_and_ranks_exact_names_first() {
 async fn custom_attributes_are_validated_returned_and_filterable() {
     for (app, _d, db) in backends().await {
         let admin = Actor::cli();
-        app.define_attribute(&admin, AttributeDefinition { name: "branche".into(), label: Some("Branche".into()), attr_type: AttrType::Enum, allowed_values: vec!["Architektur".into(), "Schule".into()], required: false }).await.unwrap();
-        app.define_attribute(&admin, AttributeDefinition { name: "mitarbeitende".into(), label: None, attr_type: AttrType::Integer, allowed_values: vec![], required: false }).await.unwrap();
-        let dup = app.define_attribute(&admin, AttributeDefinition { name: "branche".into(), label: None, attr_type: AttrType::String, allowed_values: vec![], required: false }).await;
+        app.define_attribute(
+            &admin,
+            AttributeDefinition {
+                name: "branche".into(),
+                label: Some("Branche".into()),
+                attr_type: AttrType::Enum,
+                allowed_values: vec!["Architektur".into(), "Schule".into()],
+                required: false,
+            },
+        )
+        .await
+        .unwrap();
+        app.define_attribute(
+            &admin,
+            AttributeDefinition {
+                name: "mitarbeitende".into(),
+                label: None,
+                attr_type: AttrType::Integer,
+                allowed_values: vec![],
+                required: false,
+            },
+        )
+        .await
+        .unwrap();
+        let dup = app
+            .define_attribute(
+                &admin,
+                AttributeDefinition {
+                    name: "branche".into(),
+                    label: None,
+                    attr_type: AttrType::String,
+                    allowed_values: vec![],
+                    required: false,
+                },
+            )
+            .await;
         assert!(matches!(dup, Err(AppError::Conflict { .. })), "{db}");
         let mut v = anna();
         v["attributes"] = json!({"branche": "Architektur", "mitarbeitende": 12});
@@ -194,11 +319,24 @@ async fn custom_attributes_are_validated_returned_and_filterable() {
         other["card_numbers"] = json!([]);
         other["attributes"] = json!({"branche": "Schule"});
         create(&app, other).await.unwrap();
-        let page = app.list_customers(ListFilter { attributes: vec![("branche".into(), "Architektur".into())], limit: 50, ..Default::default() }).await.unwrap();
+        let page = app
+            .list_customers(ListFilter {
+                attributes: vec![("branche".into(), "Architektur".into())],
+                limit: 50,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
         assert_eq!(page.items.len(), 1, "{db}");
         assert_eq!(page.items[0].customer_number, c.customer_number, "{db}");
         // In use: the definition cannot be deleted.
-        assert!(matches!(app.delete_attribute(&admin, "branche").await, Err(AppError::Conflict { .. })), "{db}");
+        assert!(
+            matches!(
+                app.delete_attribute(&admin, "branche").await,
+                Err(AppError::Conflict { .. })
+            ),
+            "{db}"
+        );
     }
 }
 
@@ -206,12 +344,25 @@ async fn custom_attributes_are_validated_returned_and_filterable() {
 async fn lists_filter_by_built_in_fields_and_paginate_by_cursor() {
     for (app, _d, db) in backends().await {
         app.generate_demo(120, 3, 10, &|_| {}).await.unwrap();
-        let all = app.list_customers(ListFilter { limit: 500, ..Default::default() }).await.unwrap();
+        let all = app
+            .list_customers(ListFilter {
+                limit: 500,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
         assert_eq!(all.items.len(), 120, "{db}");
         let mut seen = 0;
         let mut cursor = None;
         loop {
-            let page = app.list_customers(ListFilter { limit: 50, after_id: cursor, ..Default::default() }).await.unwrap();
+            let page = app
+                .list_customers(ListFilter {
+                    limit: 50,
+                    after_id: cursor,
+                    ..Default::default()
+                })
+                .await
+                .unwrap();
             seen += page.items.len();
             match page.next_cursor {
                 Some(c) => cursor = Some(c.parse().unwrap()),
@@ -219,9 +370,19 @@ async fn lists_filter_by_built_in_fields_and_paginate_by_cursor() {
             }
         }
         assert_eq!(seen, 120, "{db}");
-        let ch = app.list_customers(ListFilter { country: Some("CH".into()), limit: 500, ..Default::default() }).await.unwrap();
+        let ch = app
+            .list_customers(ListFilter {
+                country: Some("CH".into()),
+                limit: 500,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
         assert!(!ch.items.is_empty() && ch.items.len() < 120, "{db}");
-        assert!(ch.items.iter().all(|c| c.country.as_deref() == Some("CH")), "{db}");
+        assert!(
+            ch.items.iter().all(|c| c.country.as_deref() == Some("CH")),
+            "{db}"
+        );
     }
 }
 
@@ -233,7 +394,15 @@ async fn concurrent_creates_with_one_idempotency_key_create_one_customer() {
             let app = app.clone();
             tasks.push(tokio::spawn(async move {
                 let input: CustomerInput = serde_json::from_value(anna()).unwrap();
-                app.create_customer(&clerk(), input, Some(Idempotency { key: "k-1".into(), request_hash: "h".into() })).await
+                app.create_customer(
+                    &clerk(),
+                    input,
+                    Some(Idempotency {
+                        key: "k-1".into(),
+                        request_hash: "h".into(),
+                    }),
+                )
+                .await
             }));
         }
         let mut new = 0;
@@ -252,7 +421,16 @@ async fn concurrent_creates_with_one_idempotency_key_create_one_customer() {
         assert_eq!(count(&app).await, 1, "{db}");
         // The same key with another request is refused.
         let input: CustomerInput = serde_json::from_value(anna()).unwrap();
-        let other = app.create_customer(&clerk(), input, Some(Idempotency { key: "k-1".into(), request_hash: "other".into() })).await;
+        let other = app
+            .create_customer(
+                &clerk(),
+                input,
+                Some(Idempotency {
+                    key: "k-1".into(),
+                    request_hash: "other".into(),
+                }),
+            )
+            .await;
         assert!(matches!(other, Err(AppError::Conflict { .. })), "{db}");
     }
 }
@@ -267,7 +445,8 @@ async fn of_concurrent_changes_to_one_version_exactly_one_wins() {
             let number = c.customer_number.clone();
             tasks.push(tokio::spawn(async move {
                 let patch = json!({"title": format!("T{i}")});
-                app.update_customer(&clerk(), &number, patch.as_object().unwrap(), Some(1)).await
+                app.update_customer(&clerk(), &number, patch.as_object().unwrap(), Some(1))
+                    .await
             }));
         }
         let mut ok = 0;
@@ -279,37 +458,84 @@ async fn of_concurrent_changes_to_one_version_exactly_one_wins() {
             }
         }
         assert_eq!(ok, 1, "{db}");
-        assert_eq!(app.customer(&c.customer_number).await.unwrap().version, 2, "{db}");
+        assert_eq!(
+            app.customer(&c.customer_number).await.unwrap().version,
+            2,
+            "{db}"
+        );
     }
 }
 
 #[tokio::test]
 async fn api_keys_authenticate_until_revoked_and_only_their_hash_is_stored() {
     for (app, _d, db) in backends().await {
-        let key = app.create_api_key(&Actor::cli(), "pos", &["customers:read".into()]).await.unwrap();
-        let actor = app.authenticate_key(&key.key).await.unwrap().expect("valid key");
-        assert!(actor.allows("customers:read") && !actor.allows("customers:write"), "{db}");
-        assert!(app.authenticate_key("kd_wrong").await.unwrap().is_none(), "{db}");
+        let key = app
+            .create_api_key(&Actor::cli(), "pos", &["customers:read".into()])
+            .await
+            .unwrap();
+        let actor = app
+            .authenticate_key(&key.key)
+            .await
+            .unwrap()
+            .expect("valid key");
+        assert!(
+            actor.allows("customers:read") && !actor.allows("customers:write"),
+            "{db}"
+        );
+        assert!(
+            app.authenticate_key("kd_wrong").await.unwrap().is_none(),
+            "{db}"
+        );
         let mut c = app.store.acquire().await.unwrap();
         let rows = kundo_store::auth::api_keys(&mut c.db()).await.unwrap();
         assert_eq!(rows.len(), 1, "{db}");
         assert!(!rows[0].prefix.contains(&key.key[12..]), "{db}");
         drop(c);
         app.revoke_api_key(&Actor::cli(), key.id).await.unwrap();
-        assert!(app.authenticate_key(&key.key).await.unwrap().is_none(), "{db}");
-        assert!(app.create_api_key(&Actor::cli(), "x", &["nope".into()]).await.is_err(), "{db}");
+        assert!(
+            app.authenticate_key(&key.key).await.unwrap().is_none(),
+            "{db}"
+        );
+        assert!(
+            app.create_api_key(&Actor::cli(), "x", &["nope".into()])
+                .await
+                .is_err(),
+            "{db}"
+        );
     }
 }
 
 #[tokio::test]
 async fn logins_open_sessions_that_carry_the_role_scopes() {
     for (app, _d, db) in backends().await {
-        app.create_user(&Actor::cli(), "sandra", "a long password", kundo_core::auth::Role::Store).await.unwrap();
-        assert!(matches!(app.login("sandra", "wrong password").await, Err(AppError::Unauthorized(_))), "{db}");
-        assert!(matches!(app.login("nobody", "a long password").await, Err(AppError::Unauthorized(_))), "{db}");
+        app.create_user(
+            &Actor::cli(),
+            "sandra",
+            "a long password",
+            kundo_core::auth::Role::Store,
+        )
+        .await
+        .unwrap();
+        assert!(
+            matches!(
+                app.login("sandra", "wrong password").await,
+                Err(AppError::Unauthorized(_))
+            ),
+            "{db}"
+        );
+        assert!(
+            matches!(
+                app.login("nobody", "a long password").await,
+                Err(AppError::Unauthorized(_))
+            ),
+            "{db}"
+        );
         let s = app.login("sandra", "a long password").await.unwrap();
         let actor = app.session_actor(&s.token).await.unwrap().expect("session");
-        assert!(actor.allows("vouchers:redeem") && !actor.allows("segments:read"), "{db}");
+        assert!(
+            actor.allows("vouchers:redeem") && !actor.allows("segments:read"),
+            "{db}"
+        );
         app.logout(&s.token).await.unwrap();
         assert!(app.session_actor(&s.token).await.unwrap().is_none(), "{db}");
     }

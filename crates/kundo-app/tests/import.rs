@@ -28,13 +28,36 @@ async fn a_bad_batch_imports_nothing_and_reports_line_and_column() {
         let mut csv = good_rows();
         csv.push_str("A-4,person,Frau,Eva,Keller,,1990-13-01,eva@example,079 123,Seestrasse,1,800,Meilen,CH,,,\n");
         csv.push_str("A-5,person,Frau,Ida,Graf,,,,,,,,,,2900123456785,,\n");
-        let report = app.import_customers(&Actor::cli(), csv.as_bytes(), ImportOptions { skip_invalid: false }, &|_, _| {}).await.unwrap();
+        let report = app
+            .import_customers(
+                &Actor::cli(),
+                csv.as_bytes(),
+                ImportOptions {
+                    skip_invalid: false,
+                },
+                &|_, _| {},
+            )
+            .await
+            .unwrap();
         assert!(report.aborted, "{db}");
         assert_eq!(report.imported, 0, "{db}");
         assert_eq!(count(&app).await, 0, "{db}");
-        let at = |line: u64, column: &str| report.errors.iter().any(|e| e.line == line && e.column == column);
-        assert!(at(5, "birth_date") && at(5, "email") && at(5, "phone_mobile") && at(5, "postcode"), "{db}: {:?}", report.errors);
-        assert!(at(6, "card_numbers"), "{db}: duplicate card within the file: {:?}", report.errors);
+        let at = |line: u64, column: &str| {
+            report
+                .errors
+                .iter()
+                .any(|e| e.line == line && e.column == column)
+        };
+        assert!(
+            at(5, "birth_date") && at(5, "email") && at(5, "phone_mobile") && at(5, "postcode"),
+            "{db}: {:?}",
+            report.errors
+        );
+        assert!(
+            at(6, "card_numbers"),
+            "{db}: duplicate card within the file: {:?}",
+            report.errors
+        );
         assert_eq!(report.rejected, 2, "{db}");
     }
 }
@@ -46,7 +69,15 @@ async fn skip_invalid_imports_the_rest_and_hands_back_the_rejects() {
         let app = App::new(store);
         let mut csv = good_rows();
         csv.push_str("A-4,person,Frau,Eva,Keller,,,eva@example,,,,,,,,,\n");
-        let report = app.import_customers(&Actor::cli(), csv.as_bytes(), ImportOptions { skip_invalid: true }, &|_, _| {}).await.unwrap();
+        let report = app
+            .import_customers(
+                &Actor::cli(),
+                csv.as_bytes(),
+                ImportOptions { skip_invalid: true },
+                &|_, _| {},
+            )
+            .await
+            .unwrap();
         assert!(!report.aborted, "{db}");
         assert_eq!((report.imported, report.rejected), (3, 1), "{db}");
         assert_eq!(report.rejected_records[0].0, 5, "{db}");
@@ -56,9 +87,26 @@ async fn skip_invalid_imports_the_rest_and_hands_back_the_rejects() {
         assert_eq!(joerg.addresses[0].postcode, "01067", "{db}");
         assert_eq!(joerg.card_numbers.len(), 2, "{db}");
         // A second import of the same file clashes with the database: nothing more is written.
-        let again = app.import_customers(&Actor::cli(), good_rows().as_bytes(), ImportOptions { skip_invalid: false }, &|_, _| {}).await.unwrap();
+        let again = app
+            .import_customers(
+                &Actor::cli(),
+                good_rows().as_bytes(),
+                ImportOptions {
+                    skip_invalid: false,
+                },
+                &|_, _| {},
+            )
+            .await
+            .unwrap();
         assert!(again.aborted, "{db}");
-        assert!(again.errors.iter().any(|e| e.line == 2 && e.column == "card_numbers"), "{db}: {:?}", again.errors);
+        assert!(
+            again
+                .errors
+                .iter()
+                .any(|e| e.line == 2 && e.column == "card_numbers"),
+            "{db}: {:?}",
+            again.errors
+        );
         assert_eq!(count(&app).await, 3, "{db}");
     }
 }
@@ -67,7 +115,15 @@ async fn skip_invalid_imports_the_rest_and_hands_back_the_rejects() {
 async fn unknown_columns_are_refused_by_name() {
     let (store, _d) = testing::sqlite().await;
     let app = App::new(store);
-    let report = app.import_customers(&Actor::cli(), b"last_name,shoe_size\nMeier,42\n", ImportOptions { skip_invalid: true }, &|_, _| {}).await.unwrap();
+    let report = app
+        .import_customers(
+            &Actor::cli(),
+            b"last_name,shoe_size\nMeier,42\n",
+            ImportOptions { skip_invalid: true },
+            &|_, _| {},
+        )
+        .await
+        .unwrap();
     assert!(report.aborted);
     assert_eq!(report.errors[0].column, "shoe_size");
     assert_eq!(report.errors[0].line, 1);
@@ -84,11 +140,25 @@ async fn an_export_imports_back_to_the_same_customers() {
         assert_eq!(n, 300, "{db}");
         let (target, _t) = testing::sqlite().await;
         let copy = App::new(target);
-        let report = copy.import_customers(&Actor::cli(), &out, ImportOptions { skip_invalid: false }, &|_, _| {}).await.unwrap();
+        let report = copy
+            .import_customers(
+                &Actor::cli(),
+                &out,
+                ImportOptions {
+                    skip_invalid: false,
+                },
+                &|_, _| {},
+            )
+            .await
+            .unwrap();
         assert!(!report.aborted, "{db}: {:?}", report.errors.first());
         assert_eq!(report.imported, 300, "{db}");
         let mut again = Vec::new();
         copy.export_customers(&mut again, &|_, _| {}).await.unwrap();
-        assert_eq!(String::from_utf8(out).unwrap(), String::from_utf8(again).unwrap(), "{db}: export → import → export is stable");
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            String::from_utf8(again).unwrap(),
+            "{db}: export → import → export is stable"
+        );
     }
 }

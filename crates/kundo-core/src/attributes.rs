@@ -56,8 +56,22 @@ pub struct AttributeDefinition {
 
 /// Names that would shadow built-in filters or fields are refused.
 const RESERVED: &[&str] = &[
-    "id", "kind", "status", "limit", "cursor", "q", "email", "phone", "postcode", "city",
-    "country", "gender", "language", "customer_number", "first_name", "last_name",
+    "id",
+    "kind",
+    "status",
+    "limit",
+    "cursor",
+    "q",
+    "email",
+    "phone",
+    "postcode",
+    "city",
+    "country",
+    "gender",
+    "language",
+    "customer_number",
+    "first_name",
+    "last_name",
 ];
 
 impl AttributeDefinition {
@@ -217,13 +231,23 @@ mod tests {
 
     #[test]
     fn dates_and_booleans_are_checked() {
-        assert!(def(AttrType::Date, &[]).canonical(&json!("2026-02-30")).is_err());
+        assert!(
+            def(AttrType::Date, &[])
+                .canonical(&json!("2026-02-30"))
+                .is_err()
+        );
         assert_eq!(
-            def(AttrType::Date, &[]).canonical(&json!("2024-02-29")).unwrap().text,
+            def(AttrType::Date, &[])
+                .canonical(&json!("2024-02-29"))
+                .unwrap()
+                .text,
             "2024-02-29"
         );
         assert_eq!(
-            def(AttrType::Boolean, &[]).canonical(&json!(true)).unwrap().text,
+            def(AttrType::Boolean, &[])
+                .canonical(&json!(true))
+                .unwrap()
+                .text,
             "true"
         );
         assert_eq!(def(AttrType::Boolean, &[]).to_json("true"), json!(true));

@@ -212,7 +212,12 @@ pub struct Validated {
 
 const MAX_LIST: usize = 10;
 
-fn opt_text(errors: &mut Errors, field: &str, value: &Option<String>, max: usize) -> Option<String> {
+fn opt_text(
+    errors: &mut Errors,
+    field: &str,
+    value: &Option<String>,
+    max: usize,
+) -> Option<String> {
     let v = value.as_deref().map(str::trim).filter(|s| !s.is_empty())?;
     if v.chars().count() > max {
         errors.push(field, format!("is longer than {max} characters"));
@@ -225,12 +230,22 @@ fn opt_text(errors: &mut Errors, field: &str, value: &Option<String>, max: usize
     Some(v.to_string())
 }
 
-fn opt_name(errors: &mut Errors, field: &str, value: &Option<String>, max: usize) -> Option<String> {
+fn opt_name(
+    errors: &mut Errors,
+    field: &str,
+    value: &Option<String>,
+    max: usize,
+) -> Option<String> {
     let v = value.as_deref().filter(|s| !s.trim().is_empty())?;
     errors.check(field, normalize_name(v, max))
 }
 
-fn one_of(errors: &mut Errors, field: &str, value: &Option<String>, allowed: &[&str]) -> Option<String> {
+fn one_of(
+    errors: &mut Errors,
+    field: &str,
+    value: &Option<String>,
+    allowed: &[&str],
+) -> Option<String> {
     let v = value.as_deref().map(str::trim).filter(|s| !s.is_empty())?;
     if allowed.contains(&v) {
         Some(v.to_string())
@@ -312,19 +327,37 @@ impl CustomerInput {
                 .as_deref()
                 .filter(|s| !s.trim().is_empty())
                 .and_then(|s| e.check("email", normalize_email(s))),
-            preferred_channel: one_of(&mut e, "preferred_channel", &self.preferred_channel, CHANNELS),
+            preferred_channel: one_of(
+                &mut e,
+                "preferred_channel",
+                &self.preferred_channel,
+                CHANNELS,
+            ),
             ..CustomerData::default()
         };
-        if let Some(lang) = self.language.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        if let Some(lang) = self
+            .language
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
             if lang.len() == 2 && lang.chars().all(|c| c.is_ascii_lowercase()) {
                 d.language = Some(lang.to_string());
             } else {
-                e.push("language", "must be a two-letter ISO 639-1 code such as de, fr, it, en");
+                e.push(
+                    "language",
+                    "must be a two-letter ISO 639-1 code such as de, fr, it, en",
+                );
             }
         }
         match self.kind {
             Kind::Person => {
-                if d.last_name.is_none() && self.last_name.as_deref().is_none_or(|s| s.trim().is_empty()) {
+                if d.last_name.is_none()
+                    && self
+                        .last_name
+                        .as_deref()
+                        .is_none_or(|s| s.trim().is_empty())
+                {
                     e.push("last_name", "is required for a person");
                 }
                 if !self.contacts.is_empty() {
@@ -333,7 +366,10 @@ impl CustomerInput {
             }
             Kind::Organization => {
                 if d.company_name.is_none()
-                    && self.company_name.as_deref().is_none_or(|s| s.trim().is_empty())
+                    && self
+                        .company_name
+                        .as_deref()
+                        .is_none_or(|s| s.trim().is_empty())
                 {
                     e.push("company_name", "is required for an organization");
                 }
@@ -349,9 +385,13 @@ impl CustomerInput {
         }
         for (i, a) in self.addresses.iter().enumerate().take(MAX_LIST) {
             let f = |name: &str| format!("addresses[{i}].{name}");
-            let kind = one_of(&mut e, &f("kind"), &a.kind, ADDRESS_KINDS).unwrap_or_else(|| "main".into());
+            let kind =
+                one_of(&mut e, &f("kind"), &a.kind, ADDRESS_KINDS).unwrap_or_else(|| "main".into());
             if d.addresses.iter().any(|x: &Address| x.kind == kind) {
-                e.push(f("kind"), format!("a second '{kind}' address; give each address its own kind"));
+                e.push(
+                    f("kind"),
+                    format!("a second '{kind}' address; give each address its own kind"),
+                );
             }
             let country = match a.country.as_deref().filter(|c| !c.trim().is_empty()) {
                 Some(c) => e.check(f("country"), normalize_country(c)),
@@ -364,11 +404,25 @@ impl CustomerInput {
             let postcode = country
                 .as_deref()
                 .and_then(|c| e.check(f("postcode"), normalize_postcode(c, &a.postcode)));
-            if let (Some(street), Some(postcode), Some(city), Some(country)) = (street, postcode, city, country) {
-                d.addresses.push(Address { kind, street, house_number, address_line2, postcode, city, country });
+            if let (Some(street), Some(postcode), Some(city), Some(country)) =
+                (street, postcode, city, country)
+            {
+                d.addresses.push(Address {
+                    kind,
+                    street,
+                    house_number,
+                    address_line2,
+                    postcode,
+                    city,
+                    country,
+                });
             }
         }
-        let phone_country = d.addresses.first().map(|a| a.country.clone()).unwrap_or_else(|| "CH".into());
+        let phone_country = d
+            .addresses
+            .first()
+            .map(|a| a.country.clone())
+            .unwrap_or_else(|| "CH".into());
 
         if self.phones.len() > MAX_LIST {
             e.push("phones", format!("at most {MAX_LIST} phone numbers"));
@@ -376,7 +430,10 @@ impl CustomerInput {
         for (i, p) in self.phones.iter().enumerate().take(MAX_LIST) {
             let kind = one_of(&mut e, &format!("phones[{i}].kind"), &p.kind, PHONE_KINDS)
                 .unwrap_or_else(|| "mobile".into());
-            if let Some(number) = e.check(format!("phones[{i}].number"), normalize_phone(&p.number, &phone_country)) {
+            if let Some(number) = e.check(
+                format!("phones[{i}].number"),
+                normalize_phone(&p.number, &phone_country),
+            ) {
                 if d.phones.iter().any(|x| x.number == number) {
                     e.push(format!("phones[{i}].number"), "is listed twice");
                 } else {
@@ -402,10 +459,18 @@ impl CustomerInput {
         for (i, c) in self.consents.iter().enumerate().take(100) {
             let f = |name: &str| format!("consents[{i}].{name}");
             let channel = one_of(&mut e, &f("channel"), &Some(c.channel.clone()), CHANNELS);
-            let status = one_of(&mut e, &f("status"), &Some(c.status.clone()), CONSENT_STATUSES);
+            let status = one_of(
+                &mut e,
+                &f("status"),
+                &Some(c.status.clone()),
+                CONSENT_STATUSES,
+            );
             let source = opt_text(&mut e, &f("source"), &Some(c.source.clone()), 100);
             if c.source.trim().is_empty() {
-                e.push(f("source"), "is required: where the statement was given (e.g. webshop-doi, pos, letter)");
+                e.push(
+                    f("source"),
+                    "is required: where the statement was given (e.g. webshop-doi, pos, letter)",
+                );
             }
             let proof = opt_text(&mut e, &f("proof"), &c.proof, 2000);
             let recorded_at = match c.recorded_at.as_deref() {
@@ -419,8 +484,16 @@ impl CustomerInput {
                 }),
                 None => Some(now),
             };
-            if let (Some(channel), Some(status), Some(source), Some(recorded_at)) = (channel, status, source, recorded_at) {
-                consents.push(Consent { channel, status, source, proof, recorded_at });
+            if let (Some(channel), Some(status), Some(source), Some(recorded_at)) =
+                (channel, status, source, recorded_at)
+            {
+                consents.push(Consent {
+                    channel,
+                    status,
+                    source,
+                    proof,
+                    recorded_at,
+                });
             }
         }
 
@@ -446,10 +519,20 @@ impl CustomerInput {
             let contact = Contact {
                 salutation: opt_text(&mut e, &f("salutation"), &c.salutation, 30),
                 first_name: opt_name(&mut e, &f("first_name"), &c.first_name, 100),
-                last_name: e.check(f("last_name"), normalize_name(&c.last_name, 100)).unwrap_or_default(),
+                last_name: e
+                    .check(f("last_name"), normalize_name(&c.last_name, 100))
+                    .unwrap_or_default(),
                 role: opt_text(&mut e, &f("role"), &Some(c.role.clone()), 60).unwrap_or_default(),
-                email: c.email.as_deref().filter(|s| !s.trim().is_empty()).and_then(|s| e.check(f("email"), normalize_email(s))),
-                phone: c.phone.as_deref().filter(|s| !s.trim().is_empty()).and_then(|s| e.check(f("phone"), normalize_phone(s, &phone_country))),
+                email: c
+                    .email
+                    .as_deref()
+                    .filter(|s| !s.trim().is_empty())
+                    .and_then(|s| e.check(f("email"), normalize_email(s))),
+                phone: c
+                    .phone
+                    .as_deref()
+                    .filter(|s| !s.trim().is_empty())
+                    .and_then(|s| e.check(f("phone"), normalize_phone(s, &phone_country))),
             };
             if c.role.trim().is_empty() {
                 e.push(f("role"), "is required");
@@ -469,15 +552,32 @@ impl CustomerInput {
             }
             _ => {}
         }
-        e.into_result(Validated { customer_number, data: d, consents })
+        e.into_result(Validated {
+            customer_number,
+            data: d,
+            consents,
+        })
     }
 }
 
 /// Keys a change may carry; anything else is refused by name.
 const PATCHABLE: &[&str] = &[
-    "salutation", "title", "first_name", "last_name", "company_name", "birth_date", "gender",
-    "language", "email", "phones", "addresses", "card_numbers", "preferred_channel", "consents",
-    "attributes", "contacts",
+    "salutation",
+    "title",
+    "first_name",
+    "last_name",
+    "company_name",
+    "birth_date",
+    "gender",
+    "language",
+    "email",
+    "phones",
+    "addresses",
+    "card_numbers",
+    "preferred_channel",
+    "consents",
+    "attributes",
+    "contacts",
 ];
 
 impl CustomerData {
@@ -495,7 +595,14 @@ impl CustomerData {
             gender: self.gender.clone(),
             language: self.language.clone(),
             email: self.email.clone(),
-            phones: self.phones.iter().map(|p| PhoneInput { kind: Some(p.kind.clone()), number: p.number.clone() }).collect(),
+            phones: self
+                .phones
+                .iter()
+                .map(|p| PhoneInput {
+                    kind: Some(p.kind.clone()),
+                    number: p.number.clone(),
+                })
+                .collect(),
             addresses: self
                 .addresses
                 .iter()
@@ -561,7 +668,8 @@ impl CustomerData {
         if !errors.is_empty() {
             return Err(errors.0);
         }
-        let base = serde_json::to_value(self.to_input(defs)).map_err(|e| vec![FieldError::new("body", e.to_string())])?;
+        let base = serde_json::to_value(self.to_input(defs))
+            .map_err(|e| vec![FieldError::new("body", e.to_string())])?;
         let Value::Object(mut merged) = base else {
             return Err(vec![FieldError::new("body", "must be a JSON object")]);
         };
@@ -582,19 +690,32 @@ impl CustomerData {
                     }
                 }
                 merged.insert("attributes".into(), Value::Object(attrs));
-            } else if value.is_null() && matches!(key.as_str(), "phones" | "addresses" | "card_numbers" | "contacts" | "consents") {
+            } else if value.is_null()
+                && matches!(
+                    key.as_str(),
+                    "phones" | "addresses" | "card_numbers" | "contacts" | "consents"
+                )
+            {
                 merged.insert(key.clone(), Value::Array(Vec::new()));
             } else {
                 merged.insert(key.clone(), value.clone());
             }
         }
-        let input: CustomerInput = serde_json::from_value(Value::Object(merged))
-            .map_err(|e| vec![FieldError::new(guess_field(&e.to_string(), patch), e.to_string())])?;
+        let input: CustomerInput = serde_json::from_value(Value::Object(merged)).map_err(|e| {
+            vec![FieldError::new(
+                guess_field(&e.to_string(), patch),
+                e.to_string(),
+            )]
+        })?;
         input.validate(defs, now)
     }
 
     /// Field-by-field differences `(old, new)` as JSON, for the audit log and the change event.
-    pub fn diff(&self, new: &CustomerData, defs: &[AttributeDefinition]) -> BTreeMap<String, (Value, Value)> {
+    pub fn diff(
+        &self,
+        new: &CustomerData,
+        defs: &[AttributeDefinition],
+    ) -> BTreeMap<String, (Value, Value)> {
         let old_json = self.audit_json(defs);
         let new_json = new.audit_json(defs);
         let mut out = BTreeMap::new();
@@ -626,15 +747,32 @@ impl CustomerData {
         put("first_name", self.first_name.clone().into());
         put("last_name", self.last_name.clone().into());
         put("company_name", self.company_name.clone().into());
-        put("birth_date", self.birth_date.map(|d| d.format("%Y-%m-%d").to_string()).into());
+        put(
+            "birth_date",
+            self.birth_date
+                .map(|d| d.format("%Y-%m-%d").to_string())
+                .into(),
+        );
         put("gender", self.gender.clone().into());
         put("language", self.language.clone().into());
         put("email", self.email.clone().into());
         put("preferred_channel", self.preferred_channel.clone().into());
-        put("phones", serde_json::to_value(&self.phones).unwrap_or(Value::Null));
-        put("addresses", serde_json::to_value(&self.addresses).unwrap_or(Value::Null));
-        put("card_numbers", serde_json::to_value(&self.card_numbers).unwrap_or(Value::Null));
-        put("contacts", serde_json::to_value(&self.contacts).unwrap_or(Value::Null));
+        put(
+            "phones",
+            serde_json::to_value(&self.phones).unwrap_or(Value::Null),
+        );
+        put(
+            "addresses",
+            serde_json::to_value(&self.addresses).unwrap_or(Value::Null),
+        );
+        put(
+            "card_numbers",
+            serde_json::to_value(&self.card_numbers).unwrap_or(Value::Null),
+        );
+        put(
+            "contacts",
+            serde_json::to_value(&self.contacts).unwrap_or(Value::Null),
+        );
         for (k, v) in self.attributes_json(defs) {
             put(&format!("attributes.{k}"), v);
         }
@@ -705,24 +843,42 @@ mod tests {
         c.gender = Some("f".into());
         let errs = c.validate(&defs(), now()).unwrap_err();
         let fields: Vec<_> = errs.iter().map(|e| e.field.as_str()).collect();
-        for f in ["email", "birth_date", "addresses[0].postcode", "attributes.branche", "attributes.unknown", "gender"] {
+        for f in [
+            "email",
+            "birth_date",
+            "addresses[0].postcode",
+            "attributes.branche",
+            "attributes.unknown",
+            "gender",
+        ] {
             assert!(fields.contains(&f), "{f} missing in {fields:?}");
         }
     }
 
     #[test]
     fn persons_need_a_last_name_and_organizations_a_company() {
-        let c = CustomerInput { kind: Kind::Person, first_name: Some("Anna".into()), ..Default::default() };
+        let c = CustomerInput {
+            kind: Kind::Person,
+            first_name: Some("Anna".into()),
+            ..Default::default()
+        };
         assert_eq!(c.validate(&[], now()).unwrap_err()[0].field, "last_name");
-        let o = CustomerInput { kind: Kind::Organization, ..Default::default() };
+        let o = CustomerInput {
+            kind: Kind::Organization,
+            ..Default::default()
+        };
         assert_eq!(o.validate(&[], now()).unwrap_err()[0].field, "company_name");
     }
 
     #[test]
     fn a_patch_changes_only_what_it_names_and_the_diff_says_so() {
         let v = anna().validate(&defs(), now()).unwrap();
-        let patch = json!({"email": "anna@example.org", "attributes": {"branche": null}, "title": "Dr."});
-        let changed = v.data.apply_patch(patch.as_object().unwrap(), &defs(), now()).unwrap();
+        let patch =
+            json!({"email": "anna@example.org", "attributes": {"branche": null}, "title": "Dr."});
+        let changed = v
+            .data
+            .apply_patch(patch.as_object().unwrap(), &defs(), now())
+            .unwrap();
         assert_eq!(changed.data.email.as_deref(), Some("anna@example.org"));
         assert!(changed.data.attributes.is_empty());
         assert_eq!(changed.data.last_name, v.data.last_name);
@@ -735,11 +891,30 @@ mod tests {
     #[test]
     fn a_patch_refuses_unknown_and_fixed_fields() {
         let v = anna().validate(&defs(), now()).unwrap();
-        let errs = v.data.apply_patch(json!({"kind": "organization", "shoe_size": 42}).as_object().unwrap(), &defs(), now()).unwrap_err();
+        let errs = v
+            .data
+            .apply_patch(
+                json!({"kind": "organization", "shoe_size": 42})
+                    .as_object()
+                    .unwrap(),
+                &defs(),
+                now(),
+            )
+            .unwrap_err();
         assert_eq!(errs.len(), 2);
-        let errs = v.data.apply_patch(json!({"email": "nope"}).as_object().unwrap(), &defs(), now()).unwrap_err();
+        let errs = v
+            .data
+            .apply_patch(
+                json!({"email": "nope"}).as_object().unwrap(),
+                &defs(),
+                now(),
+            )
+            .unwrap_err();
         assert_eq!(errs[0].field, "email");
-        let errs = v.data.apply_patch(json!({"phones": "x"}).as_object().unwrap(), &defs(), now()).unwrap_err();
+        let errs = v
+            .data
+            .apply_patch(json!({"phones": "x"}).as_object().unwrap(), &defs(), now())
+            .unwrap_err();
         assert_eq!(errs[0].field, "phones");
     }
 

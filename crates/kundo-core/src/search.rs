@@ -9,7 +9,10 @@ use crate::customer::CustomerData;
 pub fn search_doc(customer_number: &str, d: &CustomerData) -> String {
     let mut parts: Vec<String> = Vec::with_capacity(16);
     parts.push(customer_number.to_lowercase());
-    for name in [&d.first_name, &d.last_name, &d.company_name].into_iter().flatten() {
+    for name in [&d.first_name, &d.last_name, &d.company_name]
+        .into_iter()
+        .flatten()
+    {
         let folded = fold(name);
         let plain = fold_plain(name);
         if plain != folded {
@@ -53,10 +56,20 @@ fn national_form(e164: &str) -> Option<String> {
 /// Splits a query into folded terms. Phone-like terms lose their separators and a leading `+`.
 pub fn search_terms(query: &str) -> Vec<String> {
     let q = query.trim();
-    if !q.is_empty() && q.chars().all(|c| c.is_ascii_digit() || " +-/().".contains(c)) {
+    if !q.is_empty()
+        && q.chars()
+            .all(|c| c.is_ascii_digit() || " +-/().".contains(c))
+    {
         let digits: String = q.chars().filter(char::is_ascii_digit).collect();
-        let digits = digits.strip_prefix("00").map(str::to_string).unwrap_or(digits);
-        return if digits.is_empty() { Vec::new() } else { vec![digits] };
+        let digits = digits
+            .strip_prefix("00")
+            .map(str::to_string)
+            .unwrap_or(digits);
+        return if digits.is_empty() {
+            Vec::new()
+        } else {
+            vec![digits]
+        };
     }
     fold(q)
         .split_whitespace()
@@ -101,7 +114,10 @@ mod tests {
             first_name: Some("Jürg".into()),
             last_name: Some("Müller".into()),
             email: Some("j.mueller@example.ch".into()),
-            phones: vec![Phone { kind: "mobile".into(), number: "+41791234567".into() }],
+            phones: vec![Phone {
+                kind: "mobile".into(),
+                number: "+41791234567".into(),
+            }],
             addresses: vec![Address {
                 kind: "main".into(),
                 street: "Bahnhofstrasse".into(),
@@ -119,7 +135,9 @@ mod tests {
     #[test]
     fn umlaut_spellings_meet() {
         let doc = search_doc("10000011", &mueller());
-        for q in ["Müller", "Mueller", "MUELLER", "Muller", "zürich", "Zuerich"] {
+        for q in [
+            "Müller", "Mueller", "MUELLER", "Muller", "zürich", "Zuerich",
+        ] {
             for t in search_terms(q) {
                 assert!(doc.contains(&t), "{q} → {t} not in {doc}");
             }

@@ -13,8 +13,10 @@ pub async fn list(db: &mut Db<'_>) -> crate::Result<Vec<AttributeDefinition>> {
     rows.into_iter()
         .map(|(name, label, t, allowed, required)| {
             Ok(AttributeDefinition {
-                attr_type: AttrType::parse(&t).ok_or_else(|| StoreError::Corrupt(format!("attribute {name} has type {t}")))?,
-                allowed_values: serde_json::from_str(&allowed).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                attr_type: AttrType::parse(&t)
+                    .ok_or_else(|| StoreError::Corrupt(format!("attribute {name} has type {t}")))?,
+                allowed_values: serde_json::from_str(&allowed)
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?,
                 name,
                 label,
                 required,
@@ -24,8 +26,13 @@ pub async fn list(db: &mut Db<'_>) -> crate::Result<Vec<AttributeDefinition>> {
 }
 
 /// Inserts a definition; `false` if the name exists already.
-pub async fn create(db: &mut Db<'_>, def: &AttributeDefinition, now: DateTime<Utc>) -> crate::Result<bool> {
-    let allowed = serde_json::to_string(&def.allowed_values).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+pub async fn create(
+    db: &mut Db<'_>,
+    def: &AttributeDefinition,
+    now: DateTime<Utc>,
+) -> crate::Result<bool> {
+    let allowed = serde_json::to_string(&def.allowed_values)
+        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
     let n = with_db!(db, c, _pg => {
         sqlx::query("INSERT INTO attribute_definitions (name, label, attr_type, allowed_values, required, created_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (name) DO NOTHING")
             .bind(&def.name).bind(&def.label).bind(def.attr_type.as_str()).bind(allowed).bind(def.required).bind(now)

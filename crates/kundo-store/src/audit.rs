@@ -6,7 +6,14 @@ use serde::Serialize;
 
 use crate::{Db, with_db};
 
-pub async fn record(db: &mut Db<'_>, actor: &str, action: &str, customer_id: Option<i64>, changes: &serde_json::Value, now: DateTime<Utc>) -> crate::Result<()> {
+pub async fn record(
+    db: &mut Db<'_>,
+    actor: &str,
+    action: &str,
+    customer_id: Option<i64>,
+    changes: &serde_json::Value,
+    now: DateTime<Utc>,
+) -> crate::Result<()> {
     with_db!(db, c, _pg => {
         sqlx::query("INSERT INTO audit_log (at, actor, action, customer_id, changes) VALUES ($1, $2, $3, $4, $5)")
             .bind(now).bind(actor).bind(action).bind(customer_id).bind(changes.to_string())
@@ -28,7 +35,12 @@ pub struct AuditEntry {
 }
 
 /// Audit entries of one customer (or all, with `None`), newest first, before the cursor id.
-pub async fn entries(db: &mut Db<'_>, customer_id: Option<i64>, before_id: Option<i64>, limit: i64) -> crate::Result<Vec<AuditEntry>> {
+pub async fn entries(
+    db: &mut Db<'_>,
+    customer_id: Option<i64>,
+    before_id: Option<i64>,
+    limit: i64,
+) -> crate::Result<Vec<AuditEntry>> {
     let before = before_id.unwrap_or(i64::MAX);
     Ok(with_db!(db, c, _pg => {
         match customer_id {
@@ -40,7 +52,13 @@ pub async fn entries(db: &mut Db<'_>, customer_id: Option<i64>, before_id: Optio
     }))
 }
 
-pub async fn emit(db: &mut Db<'_>, event_type: &str, customer_id: Option<i64>, payload: &serde_json::Value, now: DateTime<Utc>) -> crate::Result<i64> {
+pub async fn emit(
+    db: &mut Db<'_>,
+    event_type: &str,
+    customer_id: Option<i64>,
+    payload: &serde_json::Value,
+    now: DateTime<Utc>,
+) -> crate::Result<i64> {
     Ok(with_db!(db, c, _pg => {
         sqlx::query_scalar("INSERT INTO events (at, event_type, customer_id, payload) VALUES ($1, $2, $3, $4) RETURNING id")
             .bind(now).bind(event_type).bind(customer_id).bind(payload.to_string())
@@ -57,7 +75,11 @@ pub struct EventRow {
 }
 
 /// Events after a cursor, oldest first: how systems pull what they missed.
-pub async fn events_after(db: &mut Db<'_>, after_id: i64, limit: i64) -> crate::Result<Vec<EventRow>> {
+pub async fn events_after(
+    db: &mut Db<'_>,
+    after_id: i64,
+    limit: i64,
+) -> crate::Result<Vec<EventRow>> {
     Ok(with_db!(db, c, _pg => {
         sqlx::query_as("SELECT id, at, event_type, payload FROM events WHERE id > $1 ORDER BY id LIMIT $2")
             .bind(after_id).bind(limit).fetch_all(&mut *c).await?

@@ -6,7 +6,9 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, NaiveDate, Utc};
 use kundo_core::attributes::AttrValue;
 use kundo_core::customer::{Address, Consent, Contact, CustomerData, Kind, Phone};
-use sea_query::{Alias, Cond, Expr, ExprTrait, Order, PostgresQueryBuilder, Query, SqliteQueryBuilder};
+use sea_query::{
+    Alias, Cond, Expr, ExprTrait, Order, PostgresQueryBuilder, Query, SqliteQueryBuilder,
+};
 use sea_query_sqlx::SqlxBinder;
 use serde::Serialize;
 use sqlx::{AssertSqlSafe, Row};
@@ -138,9 +140,23 @@ pub async fn reserve_ids(db: &mut Db<'_>, n: usize) -> crate::Result<Vec<i64>> {
 }
 
 const CUSTOMER_COLUMNS: &[&str] = &[
-    "id", "customer_number", "kind", "status", "salutation", "title", "first_name", "last_name",
-    "company_name", "birth_date", "gender", "language", "email", "preferred_channel", "version",
-    "created_at", "updated_at",
+    "id",
+    "customer_number",
+    "kind",
+    "status",
+    "salutation",
+    "title",
+    "first_name",
+    "last_name",
+    "company_name",
+    "birth_date",
+    "gender",
+    "language",
+    "email",
+    "preferred_channel",
+    "version",
+    "created_at",
+    "updated_at",
 ];
 
 fn address_row(customer_id: i64, a: &Address, now: DateTime<Utc>) -> Vec<Val> {
@@ -158,22 +174,53 @@ fn address_row(customer_id: i64, a: &Address, now: DateTime<Utc>) -> Vec<Val> {
     ]
 }
 const ADDRESS_COLUMNS: &[&str] = &[
-    "customer_id", "kind", "street", "house_number", "address_line2", "postcode", "city", "country",
-    "postal_status", "valid_from",
+    "customer_id",
+    "kind",
+    "street",
+    "house_number",
+    "address_line2",
+    "postcode",
+    "city",
+    "country",
+    "postal_status",
+    "valid_from",
 ];
 
 fn consent_rows(customer_id: i64, consents: &[Consent]) -> Vec<Vec<Val>> {
     consents
         .iter()
-        .map(|c| vec![customer_id.into(), c.channel.clone().into(), c.status.clone().into(), c.source.clone().into(), c.proof.clone().into(), c.recorded_at.into()])
+        .map(|c| {
+            vec![
+                customer_id.into(),
+                c.channel.clone().into(),
+                c.status.clone().into(),
+                c.source.clone().into(),
+                c.proof.clone().into(),
+                c.recorded_at.into(),
+            ]
+        })
         .collect()
 }
-const CONSENT_COLUMNS: &[&str] = &["customer_id", "channel", "status", "source", "proof", "recorded_at"];
+const CONSENT_COLUMNS: &[&str] = &[
+    "customer_id",
+    "channel",
+    "status",
+    "source",
+    "proof",
+    "recorded_at",
+];
 
 fn attribute_rows(customer_id: i64, attrs: &BTreeMap<String, AttrValue>) -> Vec<Vec<Val>> {
     attrs
         .iter()
-        .map(|(k, v)| vec![customer_id.into(), k.clone().into(), v.text.clone().into(), Val::OptInt(v.int)])
+        .map(|(k, v)| {
+            vec![
+                customer_id.into(),
+                k.clone().into(),
+                v.text.clone().into(),
+                Val::OptInt(v.int),
+            ]
+        })
         .collect()
 }
 const ATTRIBUTE_COLUMNS: &[&str] = &["customer_id", "name", "value", "value_int"];
@@ -194,25 +241,57 @@ fn contact_rows(customer_id: i64, contacts: &[Contact]) -> Vec<Vec<Val>> {
         })
         .collect()
 }
-const CONTACT_COLUMNS: &[&str] = &["customer_id", "salutation", "first_name", "last_name", "role", "email", "phone"];
+const CONTACT_COLUMNS: &[&str] = &[
+    "customer_id",
+    "salutation",
+    "first_name",
+    "last_name",
+    "role",
+    "email",
+    "phone",
+];
 
 fn phone_rows(customer_id: i64, phones: &[Phone]) -> Vec<Vec<Val>> {
-    phones.iter().map(|p| vec![customer_id.into(), p.kind.clone().into(), p.number.clone().into()]).collect()
+    phones
+        .iter()
+        .map(|p| {
+            vec![
+                customer_id.into(),
+                p.kind.clone().into(),
+                p.number.clone().into(),
+            ]
+        })
+        .collect()
 }
 const PHONE_COLUMNS: &[&str] = &["customer_id", "kind", "number"];
 
 async fn insert_search_docs(db: &mut Db<'_>, docs: Vec<Vec<Val>>) -> crate::Result<()> {
     let pg = matches!(db, Db::Postgres(_));
-    let columns: &[&'static str] = if pg { &["customer_id", "doc"] } else { &["rowid", "doc"] };
+    let columns: &[&'static str] = if pg {
+        &["customer_id", "doc"]
+    } else {
+        &["rowid", "doc"]
+    };
     insert_rows(db, "customer_search", columns, docs).await
 }
 
 /// Writes new customers with everything they own. Used for one customer (API) and for batches
 /// (import, demo data) alike.
-pub async fn insert_customers(db: &mut Db<'_>, rows: &[NewCustomerRow], now: DateTime<Utc>) -> crate::Result<()> {
+pub async fn insert_customers(
+    db: &mut Db<'_>,
+    rows: &[NewCustomerRow],
+    now: DateTime<Utc>,
+) -> crate::Result<()> {
     let mut customers = Vec::with_capacity(rows.len());
-    let (mut phones, mut addresses, mut cards, mut consents, mut contacts, mut attrs, mut docs) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut phones, mut addresses, mut cards, mut consents, mut contacts, mut attrs, mut docs) = (
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+    );
     for r in rows {
         let d = &r.data;
         customers.push(vec![
@@ -236,7 +315,14 @@ pub async fn insert_customers(db: &mut Db<'_>, rows: &[NewCustomerRow], now: Dat
         ]);
         phones.extend(phone_rows(r.id, &d.phones));
         addresses.extend(d.addresses.iter().map(|a| address_row(r.id, a, now)));
-        cards.extend(d.card_numbers.iter().map(|c| vec![Val::from(c.clone()), r.id.into(), "active".into(), now.into()]));
+        cards.extend(d.card_numbers.iter().map(|c| {
+            vec![
+                Val::from(c.clone()),
+                r.id.into(),
+                "active".into(),
+                now.into(),
+            ]
+        }));
         consents.extend(consent_rows(r.id, &r.consents));
         contacts.extend(contact_rows(r.id, &d.contacts));
         attrs.extend(attribute_rows(r.id, &d.attributes));
@@ -245,7 +331,13 @@ pub async fn insert_customers(db: &mut Db<'_>, rows: &[NewCustomerRow], now: Dat
     insert_rows(db, "customers", CUSTOMER_COLUMNS, customers).await?;
     insert_rows(db, "phones", PHONE_COLUMNS, phones).await?;
     insert_rows(db, "addresses", ADDRESS_COLUMNS, addresses).await?;
-    insert_rows(db, "cards", &["card_number", "customer_id", "status", "issued_at"], cards).await?;
+    insert_rows(
+        db,
+        "cards",
+        &["card_number", "customer_id", "status", "issued_at"],
+        cards,
+    )
+    .await?;
     insert_rows(db, "consents", CONSENT_COLUMNS, consents).await?;
     insert_rows(db, "contacts", CONTACT_COLUMNS, contacts).await?;
     insert_rows(db, "customer_attributes", ATTRIBUTE_COLUMNS, attrs).await?;
@@ -281,18 +373,26 @@ async fn follow_merges(db: &mut Db<'_>, mut id: i64, mut next: i64) -> crate::Re
             None => return Ok(id),
         }
     }
-    Err(StoreError::Corrupt(format!("merge chain from customer {id} does not end")))
+    Err(StoreError::Corrupt(format!(
+        "merge chain from customer {id} does not end"
+    )))
 }
 
 /// Customer id for an active card, phone (E.164), or normalized email.
 pub async fn lookup_id(db: &mut Db<'_>, by: LookupKey<'_>) -> crate::Result<Option<i64>> {
     let (sql, value): (&'static str, &str) = match by {
-        LookupKey::Card(v) => ("SELECT customer_id FROM cards WHERE card_number = $1 AND status = 'active'", v),
+        LookupKey::Card(v) => (
+            "SELECT customer_id FROM cards WHERE card_number = $1 AND status = 'active'",
+            v,
+        ),
         LookupKey::Phone(v) => (
             "SELECT p.customer_id FROM phones p JOIN customers c ON c.id = p.customer_id WHERE p.number = $1 AND c.status = 'active' ORDER BY p.customer_id LIMIT 1",
             v,
         ),
-        LookupKey::Email(v) => ("SELECT id FROM customers WHERE email = $1 AND status = 'active' ORDER BY id LIMIT 1", v),
+        LookupKey::Email(v) => (
+            "SELECT id FROM customers WHERE email = $1 AND status = 'active' ORDER BY id LIMIT 1",
+            v,
+        ),
         LookupKey::Number(v) => return resolve_number(db, v).await,
     };
     let found: Option<i64> = with_db!(db, c, _pg => {
@@ -390,7 +490,7 @@ pub async fn load(db: &mut Db<'_>, id: i64) -> crate::Result<Option<StoredCustom
         let consents: Vec<ConsentRecord> = sqlx::query_as(
             "SELECT channel, status, source, proof, recorded_at FROM consents WHERE customer_id = $1 ORDER BY recorded_at DESC, id DESC")
             .bind(id).fetch_all(&mut *c).await?;
-        let contacts: Vec<(Option<String>, Option<String>, String, String, Option<String>, Option<String>)> = sqlx::query_as(
+        let contacts: Vec<ContactRow> = sqlx::query_as(
             "SELECT salutation, first_name, last_name, role, email, phone FROM contacts WHERE customer_id = $1 ORDER BY id")
             .bind(id).fetch_all(&mut *c).await?;
         let attrs: Vec<(String, String, Option<i64>)> = sqlx::query_as("SELECT name, value, value_int FROM customer_attributes WHERE customer_id = $1")
@@ -398,7 +498,8 @@ pub async fn load(db: &mut Db<'_>, id: i64) -> crate::Result<Option<StoredCustom
         (phones, addresses, cards, consents, contacts, attrs)
     });
     let data = CustomerData {
-        kind: Kind::parse(&row.kind).ok_or_else(|| StoreError::Corrupt(format!("customer {id} has kind {}", row.kind)))?,
+        kind: Kind::parse(&row.kind)
+            .ok_or_else(|| StoreError::Corrupt(format!("customer {id} has kind {}", row.kind)))?,
         salutation: row.salutation,
         title: row.title,
         first_name: row.first_name,
@@ -409,16 +510,53 @@ pub async fn load(db: &mut Db<'_>, id: i64) -> crate::Result<Option<StoredCustom
         language: row.language,
         email: row.email,
         preferred_channel: row.preferred_channel,
-        phones: phones.into_iter().map(|(kind, number)| Phone { kind, number }).collect(),
-        addresses: addresses.iter().filter(|a| a.valid_until.is_none()).map(address_of).collect(),
-        card_numbers: cards.iter().filter(|c| c.status == "active").map(|c| c.card_number.clone()).collect(),
-        attributes: attrs.into_iter().map(|(k, text, int)| (k, AttrValue { text, int })).collect(),
+        phones: phones
+            .into_iter()
+            .map(|(kind, number)| Phone { kind, number })
+            .collect(),
+        addresses: addresses
+            .iter()
+            .filter(|a| a.valid_until.is_none())
+            .map(address_of)
+            .collect(),
+        card_numbers: cards
+            .iter()
+            .filter(|c| c.status == "active")
+            .map(|c| c.card_number.clone())
+            .collect(),
+        attributes: attrs
+            .into_iter()
+            .map(|(k, text, int)| (k, AttrValue { text, int }))
+            .collect(),
         contacts: contacts
             .into_iter()
-            .map(|(salutation, first_name, last_name, role, email, phone)| Contact { salutation, first_name, last_name, role, email, phone })
+            .map(|c| Contact {
+                salutation: c.salutation,
+                first_name: c.first_name,
+                last_name: c.last_name,
+                role: c.role,
+                email: c.email,
+                phone: c.phone,
+            })
             .collect(),
     };
-    Ok(Some(StoredCustomer { meta: row.meta, data, addresses, cards, consents }))
+    Ok(Some(StoredCustomer {
+        meta: row.meta,
+        data,
+        addresses,
+        cards,
+        consents,
+    }))
+}
+
+#[derive(sqlx::FromRow)]
+struct ContactRow {
+    salutation: Option<String>,
+    first_name: Option<String>,
+    last_name: String,
+    role: String,
+    email: Option<String>,
+    phone: Option<String>,
 }
 
 fn address_of(a: &AddressRecord) -> Address {
@@ -433,19 +571,32 @@ fn address_of(a: &AddressRecord) -> Address {
     }
 }
 
+/// A change to one customer: the state read, the state to write, and the version it was read at.
+#[derive(Clone, Copy)]
+pub struct Change<'a> {
+    pub old: &'a CustomerData,
+    pub new: &'a CustomerData,
+    pub new_consents: &'a [Consent],
+    pub search_doc: &'a str,
+    pub expected_version: i64,
+}
+
 /// Writes a changed record. Addresses keep their history (a changed address is closed and a new
 /// one opened); removed cards become inactive but stay bound to this customer; consents are
 /// appended. Fails with [`StoreError::Stale`] if `expected_version` no longer matches.
 pub async fn update(
     db: &mut Db<'_>,
     id: i64,
-    old: &CustomerData,
-    new: &CustomerData,
-    new_consents: &[Consent],
-    search_doc: &str,
-    expected_version: i64,
+    change: &Change<'_>,
     now: DateTime<Utc>,
 ) -> crate::Result<i64> {
+    let Change {
+        old,
+        new,
+        new_consents,
+        search_doc,
+        expected_version,
+    } = *change;
     let d = new;
     let changed = with_db!(db, c, _pg => {
         sqlx::query(
@@ -484,30 +635,67 @@ pub async fn update(
         insert_rows(db, "addresses", ADDRESS_COLUMNS, opened).await?;
     }
     if old.card_numbers != new.card_numbers {
-        for card in old.card_numbers.iter().filter(|c| !new.card_numbers.contains(c)) {
+        for card in old
+            .card_numbers
+            .iter()
+            .filter(|c| !new.card_numbers.contains(c))
+        {
             with_db!(db, c, _pg => {
                 sqlx::query("UPDATE cards SET status = 'inactive' WHERE card_number = $1 AND customer_id = $2").bind(card).bind(id).execute(&mut *c).await?;
             });
         }
-        for card in new.card_numbers.iter().filter(|c| !old.card_numbers.contains(c)) {
+        for card in new
+            .card_numbers
+            .iter()
+            .filter(|c| !old.card_numbers.contains(c))
+        {
             // A card this customer had before comes back; any other card number is new.
             let reactivated = with_db!(db, c, _pg => {
                 sqlx::query("UPDATE cards SET status = 'active' WHERE card_number = $1 AND customer_id = $2").bind(card).bind(id).execute(&mut *c).await?.rows_affected()
             });
             if reactivated == 0 {
-                insert_rows(db, "cards", &["card_number", "customer_id", "status", "issued_at"], vec![vec![card.clone().into(), id.into(), "active".into(), now.into()]]).await?;
+                insert_rows(
+                    db,
+                    "cards",
+                    &["card_number", "customer_id", "status", "issued_at"],
+                    vec![vec![
+                        card.clone().into(),
+                        id.into(),
+                        "active".into(),
+                        now.into(),
+                    ]],
+                )
+                .await?;
             }
         }
     }
     if old.attributes != new.attributes {
         with_db!(db, c, _pg => { sqlx::query("DELETE FROM customer_attributes WHERE customer_id = $1").bind(id).execute(&mut *c).await?; });
-        insert_rows(db, "customer_attributes", ATTRIBUTE_COLUMNS, attribute_rows(id, &new.attributes)).await?;
+        insert_rows(
+            db,
+            "customer_attributes",
+            ATTRIBUTE_COLUMNS,
+            attribute_rows(id, &new.attributes),
+        )
+        .await?;
     }
     if old.contacts != new.contacts {
         with_db!(db, c, _pg => { sqlx::query("DELETE FROM contacts WHERE customer_id = $1").bind(id).execute(&mut *c).await?; });
-        insert_rows(db, "contacts", CONTACT_COLUMNS, contact_rows(id, &new.contacts)).await?;
+        insert_rows(
+            db,
+            "contacts",
+            CONTACT_COLUMNS,
+            contact_rows(id, &new.contacts),
+        )
+        .await?;
     }
-    insert_rows(db, "consents", CONSENT_COLUMNS, consent_rows(id, new_consents)).await?;
+    insert_rows(
+        db,
+        "consents",
+        CONSENT_COLUMNS,
+        consent_rows(id, new_consents),
+    )
+    .await?;
     with_db!(db, c, pg => {
         sqlx::query(dialect(pg, "UPDATE customer_search SET doc = $1 WHERE rowid = $2", "UPDATE customer_search SET doc = $1 WHERE customer_id = $2"))
             .bind(search_doc).bind(id).execute(&mut *c).await?;
@@ -516,11 +704,17 @@ pub async fn update(
 }
 
 /// Which of these card numbers already belong to a customer (other than `except`)?
-pub async fn cards_taken(db: &mut Db<'_>, cards: &[String], except: Option<i64>) -> crate::Result<Vec<String>> {
+pub async fn cards_taken(
+    db: &mut Db<'_>,
+    cards: &[String],
+    except: Option<i64>,
+) -> crate::Result<Vec<String>> {
     let mut taken = Vec::new();
     for chunk in cards.chunks(500) {
         let mut q = Query::select();
-        q.column("card_number").from("cards").and_where(Expr::col("card_number").is_in(chunk.iter().cloned()));
+        q.column("card_number")
+            .from("cards")
+            .and_where(Expr::col("card_number").is_in(chunk.iter().cloned()));
         if let Some(id) = except {
             q.and_where(Expr::col("customer_id").ne(id));
         }
@@ -534,13 +728,18 @@ pub async fn numbers_taken(db: &mut Db<'_>, numbers: &[String]) -> crate::Result
     let mut taken = Vec::new();
     for chunk in numbers.chunks(500) {
         let mut q = Query::select();
-        q.column("customer_number").from("customers").and_where(Expr::col("customer_number").is_in(chunk.iter().cloned()));
+        q.column("customer_number")
+            .from("customers")
+            .and_where(Expr::col("customer_number").is_in(chunk.iter().cloned()));
         taken.extend(fetch_strings(db, &mut q).await?);
     }
     Ok(taken)
 }
 
-async fn fetch_strings(db: &mut Db<'_>, q: &mut sea_query::SelectStatement) -> crate::Result<Vec<String>> {
+async fn fetch_strings(
+    db: &mut Db<'_>,
+    q: &mut sea_query::SelectStatement,
+) -> crate::Result<Vec<String>> {
     Ok(with_db!(db, c, pg => {
         let (sql, values) = if pg { q.build_sqlx(PostgresQueryBuilder) } else { q.build_sqlx(SqliteQueryBuilder) };
         sqlx::query_scalar_with(AssertSqlSafe(sql), values).fetch_all(&mut *c).await?
@@ -606,7 +805,10 @@ pub async fn list(db: &mut Db<'_>, f: &ListFilter) -> crate::Result<Vec<Customer
         let mut sub = Query::select();
         sub.expr(Expr::val(1))
             .from_as("customer_attributes", Alias::new("ca"))
-            .and_where(Expr::col((Alias::new("ca"), Alias::new("customer_id"))).equals((c.clone(), Alias::new("id"))))
+            .and_where(
+                Expr::col((Alias::new("ca"), Alias::new("customer_id")))
+                    .equals((c.clone(), Alias::new("id"))),
+            )
             .and_where(Expr::col((Alias::new("ca"), Alias::new("name"))).eq(name.clone()))
             .and_where(Expr::col((Alias::new("ca"), Alias::new("value"))).eq(value.clone()));
         cond = cond.add(Expr::exists(sub));
@@ -633,7 +835,10 @@ pub async fn list(db: &mut Db<'_>, f: &ListFilter) -> crate::Result<Vec<Customer
 }
 
 /// Summaries for the given ids (search results), in no particular order.
-pub async fn summaries(db: &mut Db<'_>, ids: &[i64]) -> crate::Result<HashMap<i64, CustomerSummary>> {
+pub async fn summaries(
+    db: &mut Db<'_>,
+    ids: &[i64],
+) -> crate::Result<HashMap<i64, CustomerSummary>> {
     let mut out = HashMap::with_capacity(ids.len());
     for chunk in ids.chunks(500) {
         let mut q = Query::select();
@@ -644,7 +849,10 @@ pub async fn summaries(db: &mut Db<'_>, ids: &[i64]) -> crate::Result<HashMap<i6
                 Alias::new("addresses"),
                 Alias::new("a"),
                 Cond::all()
-                    .add(Expr::col((Alias::new("a"), Alias::new("customer_id"))).equals((Alias::new("c"), Alias::new("id"))))
+                    .add(
+                        Expr::col((Alias::new("a"), Alias::new("customer_id")))
+                            .equals((Alias::new("c"), Alias::new("id"))),
+                    )
                     .add(Expr::col((Alias::new("a"), Alias::new("kind"))).eq("main"))
                     .add(Expr::col((Alias::new("a"), Alias::new("valid_until"))).is_null()),
             )
@@ -660,7 +868,9 @@ pub async fn summaries(db: &mut Db<'_>, ids: &[i64]) -> crate::Result<HashMap<i6
 
 /// Number of customers (for progress and the dashboard).
 pub async fn count(db: &mut Db<'_>) -> crate::Result<i64> {
-    Ok(with_db!(db, c, _pg => sqlx::query_scalar("SELECT COUNT(*) FROM customers").fetch_one(&mut *c).await?))
+    Ok(
+        with_db!(db, c, _pg => sqlx::query_scalar("SELECT COUNT(*) FROM customers").fetch_one(&mut *c).await?),
+    )
 }
 
 /// Customers in id order after `after_id`, fully loaded, for exports.

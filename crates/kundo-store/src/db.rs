@@ -8,7 +8,9 @@ use std::time::Duration;
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool, SqlSafeStr, Transaction};
+use sqlx::{
+    PgConnection, PgPool, Postgres, SqlSafeStr, Sqlite, SqliteConnection, SqlitePool, Transaction,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -30,9 +32,11 @@ impl StoreError {
     /// "table.column" text), so the caller can name the field.
     pub fn unique_violation(&self) -> Option<String> {
         match self {
-            StoreError::Db(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-                Some(e.constraint().map(str::to_string).unwrap_or_else(|| e.message().to_string()))
-            }
+            StoreError::Db(sqlx::Error::Database(e)) if e.is_unique_violation() => Some(
+                e.constraint()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| e.message().to_string()),
+            ),
             _ => None,
         }
     }
@@ -76,8 +80,8 @@ pub enum Conn {
 impl Conn {
     pub fn db(&mut self) -> Db<'_> {
         match self {
-            Conn::Sqlite(c) => Db::Sqlite(&mut **c),
-            Conn::Postgres(c) => Db::Postgres(&mut **c),
+            Conn::Sqlite(c) => Db::Sqlite(c),
+            Conn::Postgres(c) => Db::Postgres(c),
         }
     }
 }
@@ -129,7 +133,15 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[(
 fn migrator(list: &'static [(i64, &'static str, &'static str)]) -> Migrator {
     Migrator::with_migrations(
         list.iter()
-            .map(|(v, d, sql)| Migration::new(*v, Cow::Borrowed(*d), MigrationType::Simple, sql.into_sql_str(), false))
+            .map(|(v, d, sql)| {
+                Migration::new(
+                    *v,
+                    Cow::Borrowed(*d),
+                    MigrationType::Simple,
+                    sql.into_sql_str(),
+                    false,
+                )
+            })
             .collect(),
     )
 }
@@ -142,7 +154,9 @@ pub struct PoolSize {
 
 impl Default for PoolSize {
     fn default() -> Self {
-        Self { max_connections: 16 }
+        Self {
+            max_connections: 16,
+        }
     }
 }
 
@@ -150,7 +164,8 @@ impl Store {
     /// Opens `sqlite://…` or `postgres://…`.
     pub async fn connect(url: &str, size: PoolSize) -> crate::Result<Store> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            let opts = PgConnectOptions::from_str(url).map_err(|e| StoreError::Open(e.to_string()))?;
+            let opts =
+                PgConnectOptions::from_str(url).map_err(|e| StoreError::Open(e.to_string()))?;
             let pool = PgPoolOptions::new()
                 .max_connections(size.max_connections)
                 .acquire_timeout(Duration::from_secs(10))
@@ -184,13 +199,25 @@ impl Store {
 
     /// The embedded default: `DIR/kundo.db`, creating the directory.
     pub async fn open_data_dir(dir: &Path, size: PoolSize) -> crate::Result<Store> {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| StoreError::Open(format!("cannot create data directory {}: {e}", dir.display())))?;
+        std::fs::create_dir_all(dir).map_err(|e| {
+            StoreError::Open(format!(
+                "cannot create data directory {}: {e}",
+                dir.display()
+            ))
+        })?;
         let probe = dir.join(".write-test");
-        std::fs::write(&probe, b"")
-            .map_err(|e| StoreError::Open(format!("data directory {} is not writable: {e}", dir.display())))?;
+        std::fs::write(&probe, b"").map_err(|e| {
+            StoreError::Open(format!(
+                "data directory {} is not writable: {e}",
+                dir.display()
+            ))
+        })?;
         let _ = std::fs::remove_file(probe);
-        Store::connect(&format!("sqlite://{}", dir.join("kundo.db").display()), size).await
+        Store::connect(
+            &format!("sqlite://{}", dir.join("kundo.db").display()),
+            size,
+        )
+        .await
     }
 
     pub fn backend(&self) -> Backend {
@@ -256,8 +283,8 @@ impl Store {
 impl Tx {
     pub fn db(&mut self) -> Db<'_> {
         match self {
-            Tx::Sqlite(t) => Db::Sqlite(&mut **t),
-            Tx::Postgres(t) => Db::Postgres(&mut **t),
+            Tx::Sqlite(t) => Db::Sqlite(t),
+            Tx::Postgres(t) => Db::Postgres(t),
         }
     }
 
@@ -288,7 +315,10 @@ pub fn redact(url: &str) -> String {
 mod tests {
     #[test]
     fn passwords_do_not_leak_into_messages() {
-        assert_eq!(super::redact("postgres://kundo:s3cret@db:5432/k"), "postgres://kundo:***@db:5432/k");
+        assert_eq!(
+            super::redact("postgres://kundo:s3cret@db:5432/k"),
+            "postgres://kundo:***@db:5432/k"
+        );
         assert_eq!(super::redact("postgres://db/k"), "postgres://db/k");
     }
 }

@@ -78,7 +78,12 @@ fn values_sql(table: &str, columns: &[&str], rows: usize) -> String {
 
 /// Inserts `rows` (each with one value per column) in as few statements as the parameter limit
 /// allows.
-pub async fn insert_rows(db: &mut Db<'_>, table: &'static str, columns: &[&'static str], rows: Vec<Vec<Val>>) -> crate::Result<()> {
+pub async fn insert_rows(
+    db: &mut Db<'_>,
+    table: &'static str,
+    columns: &[&'static str],
+    rows: Vec<Vec<Val>>,
+) -> crate::Result<()> {
     if rows.is_empty() || columns.is_empty() {
         return Ok(());
     }
@@ -113,6 +118,9 @@ pub async fn insert_rows(db: &mut Db<'_>, table: &'static str, columns: &[&'stat
 mod tests {
     #[test]
     fn placeholders_are_numbered_across_rows() {
-        assert_eq!(super::values_sql("t", &["a", "b"], 2), "INSERT INTO t (a, b) VALUES ($1,$2),($3,$4)");
+        assert_eq!(
+            super::values_sql("t", &["a", "b"], 2),
+            "INSERT INTO t (a, b) VALUES ($1,$2),($3,$4)"
+        );
     }
 }

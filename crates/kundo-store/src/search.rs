@@ -9,8 +9,13 @@ use crate::{Db, with_db};
 /// Up to `limit` `(customer_id, doc)` pairs whose document contains every term. Terms must be
 /// folded already (see `kundo_core::search::search_terms`); at least one must have three
 /// characters or more, or nothing is searched.
-pub async fn candidates(db: &mut Db<'_>, terms: &[String], limit: i64) -> crate::Result<Vec<(i64, String)>> {
-    let (long, short): (Vec<&String>, Vec<&String>) = terms.iter().partition(|t| t.chars().count() >= 3);
+pub async fn candidates(
+    db: &mut Db<'_>,
+    terms: &[String],
+    limit: i64,
+) -> crate::Result<Vec<(i64, String)>> {
+    let (long, short): (Vec<&String>, Vec<&String>) =
+        terms.iter().partition(|t| t.chars().count() >= 3);
     if long.is_empty() {
         return Ok(Vec::new());
     }
@@ -40,7 +45,10 @@ pub async fn candidates(db: &mut Db<'_>, terms: &[String], limit: i64) -> crate:
                 .await?
         }
     });
-    Ok(rows.into_iter().filter(|(_, doc)| short.iter().all(|t| doc.contains(t.as_str()))).collect())
+    Ok(rows
+        .into_iter()
+        .filter(|(_, doc)| short.iter().all(|t| doc.contains(t.as_str())))
+        .collect())
 }
 
 fn escape_like(s: &str) -> String {

@@ -9,14 +9,24 @@ use crate::{PoolSize, Store};
 static COUNTER: AtomicU64 = AtomicU64::new(0);
 
 fn unique_name() -> String {
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
-    format!("kundo_test_{}_{}_{}", std::process::id(), nanos, COUNTER.fetch_add(1, Ordering::Relaxed))
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!(
+        "kundo_test_{}_{}_{}",
+        std::process::id(),
+        nanos,
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 /// A migrated SQLite database in a temporary directory (removed when the returned guard drops).
 pub async fn sqlite() -> (Store, TempDir) {
     let dir = TempDir::new();
-    let store = Store::open_data_dir(&dir.0, PoolSize { max_connections: 8 }).await.expect("open sqlite");
+    let store = Store::open_data_dir(&dir.0, PoolSize { max_connections: 8 })
+        .await
+        .expect("open sqlite");
     store.migrate().await.expect("migrate sqlite");
     (store, dir)
 }
@@ -24,20 +34,37 @@ pub async fn sqlite() -> (Store, TempDir) {
 /// A migrated, new PostgreSQL database, or `None` when none is configured.
 pub async fn postgres() -> Option<Store> {
     let Ok(base) = std::env::var("KUNDO_TEST_POSTGRES_URL") else {
-        assert!(std::env::var("KUNDO_REQUIRE_POSTGRES").is_err(), "KUNDO_REQUIRE_POSTGRES is set but KUNDO_TEST_POSTGRES_URL is not");
+        assert!(
+            std::env::var("KUNDO_REQUIRE_POSTGRES").is_err(),
+            "KUNDO_REQUIRE_POSTGRES is set but KUNDO_TEST_POSTGRES_URL is not"
+        );
         return None;
     };
-    let admin = Store::connect(&base, PoolSize { max_connections: 1 }).await.unwrap_or_else(|e| panic!("PostgreSQL at {} unreachable: {e}", crate::redact(&base)));
+    let admin = Store::connect(&base, PoolSize { max_connections: 1 })
+        .await
+        .unwrap_or_else(|e| panic!("PostgreSQL at {} unreachable: {e}", crate::redact(&base)));
     let name = unique_name();
     if let Store::Postgres(pool) = &admin {
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(pool).await.expect("create test database");
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(pool)
+            .await
+            .expect("create test database");
     }
     admin.close().await;
     let url = match base.rfind('/') {
-        Some(i) if base[..i].contains("://") && i > base.find("://").map_or(0, |p| p + 2) => format!("{}/{name}", &base[..i]),
+        Some(i) if base[..i].contains("://") && i > base.find("://").map_or(0, |p| p + 2) => {
+            format!("{}/{name}", &base[..i])
+        }
         _ => format!("{base}/{name}"),
     };
-    let store = Store::connect(&url, PoolSize { max_connections: 40 }).await.expect("connect test database");
+    let store = Store::connect(
+        &url,
+        PoolSize {
+            max_connections: 40,
+        },
+    )
+    .await
+    .expect("connect test database");
     store.migrate().await.expect("migrate postgres");
     Some(store)
 }

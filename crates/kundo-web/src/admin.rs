@@ -20,8 +20,13 @@ type Params = Result<Query<Vec<(String, String)>>, QueryRejection>;
 
 pub async fn health(State(s): State<AppState>) -> Response {
     match s.app.store.ping().await {
-        Ok(()) => axum::Json(json!({"status": "ok", "database": s.app.store.backend().name()})).into_response(),
-        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, axum::Json(json!({"status": "database unavailable"}))).into_response(),
+        Ok(()) => axum::Json(json!({"status": "ok", "database": s.app.store.backend().name()}))
+            .into_response(),
+        Err(_) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            axum::Json(json!({"status": "database unavailable"})),
+        )
+            .into_response(),
     }
 }
 
@@ -31,7 +36,10 @@ pub async fn metrics(State(s): State<AppState>) -> Response {
         Err(_) => None,
     };
     let mut res = s.metrics.render(customers).into_response();
-    res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4"));
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4"),
+    );
     res
 }
 
@@ -42,7 +50,10 @@ pub struct Login {
     password: String,
 }
 
-pub async fn login(State(s): State<AppState>, JsonBody(body, _): JsonBody<Login>) -> Result<Response, Problem> {
+pub async fn login(
+    State(s): State<AppState>,
+    JsonBody(body, _): JsonBody<Login>,
+) -> Result<Response, Problem> {
     let session = s.app.login(&body.username, &body.password).await?;
     let cookie = format!(
         "{SESSION_COOKIE}={}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}",
@@ -65,7 +76,10 @@ pub async fn logout(State(s): State<AppState>, headers: HeaderMap) -> Result<Res
         s.app.logout(token).await?;
     }
     let mut res = StatusCode::NO_CONTENT.into_response();
-    res.headers_mut().insert(header::SET_COOKIE, HeaderValue::from_static("kundo_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0"));
+    res.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_static("kundo_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0"),
+    );
     Ok(res)
 }
 
@@ -74,19 +88,34 @@ pub async fn attributes(State(s): State<AppState>) -> Result<Response, Problem> 
     Ok(axum::Json(json!({ "items": *defs })).into_response())
 }
 
-pub async fn define_attribute(State(s): State<AppState>, Extension(actor): Extension<Actor>, JsonBody(def, _): JsonBody<AttributeDefinition>) -> Result<Response, Problem> {
+pub async fn define_attribute(
+    State(s): State<AppState>,
+    Extension(actor): Extension<Actor>,
+    JsonBody(def, _): JsonBody<AttributeDefinition>,
+) -> Result<Response, Problem> {
     s.app.define_attribute(&actor, def.clone()).await?;
     Ok((StatusCode::CREATED, axum::Json(def)).into_response())
 }
 
-pub async fn delete_attribute(State(s): State<AppState>, Extension(actor): Extension<Actor>, Path(name): Path<String>) -> Result<Response, Problem> {
+pub async fn delete_attribute(
+    State(s): State<AppState>,
+    Extension(actor): Extension<Actor>,
+    Path(name): Path<String>,
+) -> Result<Response, Problem> {
     s.app.delete_attribute(&actor, &name).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 pub async fn api_keys(State(s): State<AppState>) -> Result<Response, Problem> {
-    let mut conn = s.app.store.acquire().await.map_err(kundo_app::AppError::from)?;
-    let keys = kundo_store::auth::api_keys(&mut conn.db()).await.map_err(kundo_app::AppError::from)?;
+    let mut conn = s
+        .app
+        .store
+        .acquire()
+        .await
+        .map_err(kundo_app::AppError::from)?;
+    let keys = kundo_store::auth::api_keys(&mut conn.db())
+        .await
+        .map_err(kundo_app::AppError::from)?;
     let items: Vec<_> = keys
         .into_iter()
         .map(|k| json!({"id": k.id, "name": k.name, "prefix": k.prefix, "scopes": k.scopes.split_whitespace().collect::<Vec<_>>(), "created_at": k.created_at, "revoked_at": k.revoked_at}))
@@ -101,21 +130,46 @@ pub struct NewKey {
     scopes: Vec<String>,
 }
 
-pub async fn create_api_key(State(s): State<AppState>, Extension(actor): Extension<Actor>, JsonBody(body, _): JsonBody<NewKey>) -> Result<Response, Problem> {
-    let key = s.app.create_api_key(&actor, &body.name, &body.scopes).await?;
-    Ok((StatusCode::CREATED, axum::Json(json!({"id": key.id, "name": body.name, "scopes": body.scopes, "key": key.key}))).into_response())
+pub async fn create_api_key(
+    State(s): State<AppState>,
+    Extension(actor): Extension<Actor>,
+    JsonBody(body, _): JsonBody<NewKey>,
+) -> Result<Response, Problem> {
+    let key = s
+        .app
+        .create_api_key(&actor, &body.name, &body.scopes)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(json!({"id": key.id, "name": body.name, "scopes": body.scopes, "key": key.key})),
+    )
+        .into_response())
 }
 
-pub async fn revoke_api_key(State(s): State<AppState>, Extension(actor): Extension<Actor>, Path(id): Path<String>) -> Result<Response, Problem> {
+pub async fn revoke_api_key(
+    State(s): State<AppState>,
+    Extension(actor): Extension<Actor>,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
     let id: i64 = id.parse().map_err(|_| Problem::not_found("api key"))?;
     s.app.revoke_api_key(&actor, id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 pub async fn users(State(s): State<AppState>) -> Result<Response, Problem> {
-    let mut conn = s.app.store.acquire().await.map_err(kundo_app::AppError::from)?;
-    let users = kundo_store::auth::users(&mut conn.db()).await.map_err(kundo_app::AppError::from)?;
-    let items: Vec<_> = users.into_iter().map(|u| json!({"username": u.username, "role": u.role, "active": u.active})).collect();
+    let mut conn = s
+        .app
+        .store
+        .acquire()
+        .await
+        .map_err(kundo_app::AppError::from)?;
+    let users = kundo_store::auth::users(&mut conn.db())
+        .await
+        .map_err(kundo_app::AppError::from)?;
+    let items: Vec<_> = users
+        .into_iter()
+        .map(|u| json!({"username": u.username, "role": u.role, "active": u.active}))
+        .collect();
     Ok(axum::Json(json!({ "items": items })).into_response())
 }
 
@@ -127,10 +181,25 @@ pub struct NewUser {
     role: String,
 }
 
-pub async fn create_user(State(s): State<AppState>, Extension(actor): Extension<Actor>, JsonBody(body, _): JsonBody<NewUser>) -> Result<Response, Problem> {
-    let role = Role::parse(&body.role).ok_or_else(|| Problem::invalid(vec![kundo_core::error::FieldError::new("role", "must be one of: admin, marketing, service, store")]))?;
-    s.app.create_user(&actor, &body.username, &body.password, role).await?;
-    Ok((StatusCode::CREATED, axum::Json(json!({"username": body.username.trim(), "role": role.as_str()}))).into_response())
+pub async fn create_user(
+    State(s): State<AppState>,
+    Extension(actor): Extension<Actor>,
+    JsonBody(body, _): JsonBody<NewUser>,
+) -> Result<Response, Problem> {
+    let role = Role::parse(&body.role).ok_or_else(|| {
+        Problem::invalid(vec![kundo_core::error::FieldError::new(
+            "role",
+            "must be one of: admin, marketing, service, store",
+        )])
+    })?;
+    s.app
+        .create_user(&actor, &body.username, &body.password, role)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(json!({"username": body.username.trim(), "role": role.as_str()})),
+    )
+        .into_response())
 }
 
 pub async fn audit_log(State(s): State<AppState>, q: Params) -> Result<Response, Problem> {

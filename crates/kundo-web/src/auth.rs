@@ -16,14 +16,22 @@ pub const SESSION_COOKIE: &str = "kundo_session";
 pub const CSRF_HEADER: &str = "x-csrf-token";
 
 pub fn cookie_value<'a>(req_headers: &'a axum::http::HeaderMap, name: &str) -> Option<&'a str> {
-    req_headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).find_map(|pair| {
-        let (k, v) = pair.trim().split_once('=')?;
-        (k == name).then_some(v)
-    })
+    req_headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|pair| {
+            let (k, v) = pair.trim().split_once('=')?;
+            (k == name).then_some(v)
+        })
 }
 
 pub async fn authorize(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
-    let path = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_string());
+    let path = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_string());
     let Some(path) = path else {
         // No route matched: let the router answer 404/405.
         return next.run(req).await;
@@ -43,9 +51,13 @@ pub async fn authorize(State(state): State<AppState>, mut req: Request, next: Ne
         let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
         let sent = req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok());
         if unsafe_method && sent != Some(expected.as_str()) {
-            return Problem::new(axum::http::StatusCode::FORBIDDEN, "csrf", "CSRF token missing or wrong")
-                .detail("a browser session must send the X-CSRF-Token header it got at login")
-                .into_response();
+            return Problem::new(
+                axum::http::StatusCode::FORBIDDEN,
+                "csrf",
+                "CSRF token missing or wrong",
+            )
+            .detail("a browser session must send the X-CSRF-Token header it got at login")
+            .into_response();
         }
     }
     if scope != "authenticated" && !actor.allows(scope) {
@@ -55,9 +67,16 @@ pub async fn authorize(State(state): State<AppState>, mut req: Request, next: Ne
     next.run(req).await
 }
 
-async fn resolve_actor(state: &AppState, headers: &axum::http::HeaderMap) -> Result<Option<Actor>, kundo_app::AppError> {
+async fn resolve_actor(
+    state: &AppState,
+    headers: &axum::http::HeaderMap,
+) -> Result<Option<Actor>, kundo_app::AppError> {
     if let Some(auth) = headers.get(header::AUTHORIZATION) {
-        let key = auth.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")).map(str::trim);
+        let key = auth
+            .to_str()
+            .ok()
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim);
         return match key {
             Some(k) if !k.is_empty() => state.app.authenticate_key(k).await,
             _ => Ok(None),

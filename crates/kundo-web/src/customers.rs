@@ -18,7 +18,14 @@ use crate::problem::Problem;
 type Params = Result<Query<Vec<(String, String)>>, QueryRejection>;
 
 fn params(q: Params) -> Result<Vec<(String, String)>, Problem> {
-    q.map(|Query(v)| v).map_err(|e| Problem::new(StatusCode::BAD_REQUEST, "bad-query", "Unreadable query string").detail(e.body_text()))
+    q.map(|Query(v)| v).map_err(|e| {
+        Problem::new(
+            StatusCode::BAD_REQUEST,
+            "bad-query",
+            "Unreadable query string",
+        )
+        .detail(e.body_text())
+    })
 }
 
 fn with_etag(status: StatusCode, view: &CustomerView) -> Response {
@@ -26,51 +33,87 @@ fn with_etag(status: StatusCode, view: &CustomerView) -> Response {
     if let Ok(v) = HeaderValue::from_str(&view.etag()) {
         res.headers_mut().insert(header::ETAG, v);
     }
-    if status == StatusCode::CREATED {
-        if let Ok(v) = HeaderValue::from_str(&format!("/api/v1/customers/{}", view.customer_number)) {
-            res.headers_mut().insert(header::LOCATION, v);
-        }
+    if status == StatusCode::CREATED
+        && let Ok(v) = HeaderValue::from_str(&format!("/api/v1/customers/{}", view.customer_number))
+    {
+        res.headers_mut().insert(header::LOCATION, v);
     }
     res
 }
 
-pub async fn create(State(s): State<AppState>, Extension(actor): Extension<Actor>, headers: HeaderMap, q: Params, JsonBody(input, raw): JsonBody<CustomerInput>) -> Result<Response, Problem> {
+pub async fn create(
+    State(s): State<AppState>,
+    Extension(actor): Extension<Actor>,
+    headers: HeaderMap,
+    q: Params,
+    JsonBody(input, raw): JsonBody<CustomerInput>,
+) -> Result<Response, Problem> {
     for (k, v) in params(q)? {
         match k.as_str() {
             // Accepted now; the duplicate check that it overrides arrives with the data-quality work.
             "force" if v == "true" || v == "false" => {}
-            "force" => return Err(Problem::invalid(vec![kundo_core::error::FieldError::new("force", "must be true or false")])),
-            other => return Err(Problem::invalid(vec![kundo_core::error::FieldError::new(other, "is not a parameter of this route")])),
+            "force" => {
+                return Err(Problem::invalid(vec![kundo_core::error::FieldError::new(
+                    "force",
+                    "must be true or false",
+                )]));
+            }
+            other => {
+                return Err(Problem::invalid(vec![kundo_core::error::FieldError::new(
+                    other,
+                    "is not a parameter of this route",
+                )]));
+            }
         }
     }
     let idem = match headers.get("idempotency-key") {
         Some(v) => {
-            let key = v.to_str().ok().filter(|k| !k.is_empty() && k.len() <= 200).ok_or_else(|| {
-                Problem::invalid(vec![kundo_core::error::FieldError::new("Idempotency-Key", "must be 1-200 visible ASCII characters")])
-            })?;
-            Some(Idempotency { key: key.to_string(), request_hash: kundo_app::auth::sha256_hex(&String::from_utf8_lossy(&raw)) })
+            let key = v
+                .to_str()
+                .ok()
+                .filter(|k| !k.is_empty() && k.len() <= 200)
+                .ok_or_else(|| {
+                    Problem::invalid(vec![kundo_core::error::FieldError::new(
+                        "Idempotency-Key",
+                        "must be 1-200 visible ASCII characters",
+                    )])
+                })?;
+            Some(Idempotency {
+                key: key.to_string(),
+                request_hash: kundo_app::auth::sha256_hex(&String::from_utf8_lossy(&raw)),
+            })
         }
         None => None,
     };
     match s.app.create_customer(&actor, input, idem).await? {
         Created::New(view) => Ok(with_etag(StatusCode::CREATED, &view)),
         Created::Replayed { status, body } => {
-            let mut res = (StatusCode::from_u16(status).unwrap_or(StatusCode::OK), body).into_response();
-            res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-            res.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
+            let mut res =
+                (StatusCode::from_u16(status).unwrap_or(StatusCode::OK), body).into_response();
+            res.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            res.headers_mut()
+                .insert("idempotent-replayed", HeaderValue::from_static("true"));
             Ok(res)
         }
     }
 }
 
-pub async fn get_one(State(s): State<AppState>, Path(number): Path<String>) -> Result<Response, Problem> {
+pub async fn get_one(
+    State(s): State<AppState>,
+    Path(number): Path<String>,
+) -> Result<Response, Problem> {
     let view = s.app.customer(&number).await?;
     Ok(with_etag(StatusCode::OK, &view))
 }
 
 /// `"3"`, `W/"3"` → 3; `*` → no check.
 fn parse_if_match(headers: &HeaderMap) -> Result<Option<i64>, Problem> {
-    let Some(v) = headers.get(header::IF_MATCH) else { return Ok(None) };
+    let Some(v) = headers.get(header::IF_MATCH) else {
+        return Ok(None);
+    };
     let text = v.to_str().unwrap_or("").trim();
     if text == "*" {
         return Ok(None);
@@ -79,16 +122,37 @@ fn parse_if_match(headers: &HeaderMap) -> Result<Option<i64>, Problem> {
         .trim_matches('"')
         .parse::<i64>()
         .map(Some)
-        .map_err(|_| Problem::new(StatusCode::PRECONDITION_FAILED, "stale", "Precondition failed").detail("If-Match does not name a version of this record"))
+        .map_err(|_| {
+            Problem::new(
+                StatusCode::PRECONDITION_FAILED,
+                "stale",
+                "Precondition failed",
+            )
+            .detail("If-Match does not name a version of this record")
+        })
 }
 
-pub async fn patch(State(s): State<AppState>, Extension(actor): Extension<Actor>, Path(number): Path<String>, headers: HeaderMap, JsonBody(body, _): JsonBody<Map<String, Value>>) -> Result<Response, Problem> {
+pub async fn patch(
+    State(s): State<AppState>,
+    Extension(actor): Extension<Actor>,
+    Path(number): Path<String>,
+    headers: HeaderMap,
+    JsonBody(body, _): JsonBody<Map<String, Value>>,
+) -> Result<Response, Problem> {
     let if_match = parse_if_match(&headers)?;
-    let view = s.app.update_customer(&actor, &number, &body, if_match).await?;
+    let view = s
+        .app
+        .update_customer(&actor, &number, &body, if_match)
+        .await?;
     Ok(with_etag(StatusCode::OK, &view))
 }
 
-pub async fn add_consents(State(s): State<AppState>, Extension(actor): Extension<Actor>, Path(number): Path<String>, JsonBody(consent, _): JsonBody<ConsentInput>) -> Result<Response, Problem> {
+pub async fn add_consents(
+    State(s): State<AppState>,
+    Extension(actor): Extension<Actor>,
+    Path(number): Path<String>,
+    JsonBody(consent, _): JsonBody<ConsentInput>,
+) -> Result<Response, Problem> {
     let mut patch = Map::new();
     patch.insert("consents".into(), json!([consent]));
     let view = s.app.update_customer(&actor, &number, &patch, None).await?;
@@ -100,14 +164,23 @@ fn bad(field: &str, message: &str) -> Problem {
 }
 
 fn parse_limit(v: &str, max: u64) -> Result<u64, Problem> {
-    v.parse::<u64>().ok().filter(|n| (1..=max).contains(n)).ok_or_else(|| bad("limit", &format!("must be a number from 1 to {max}")))
+    v.parse::<u64>()
+        .ok()
+        .filter(|n| (1..=max).contains(n))
+        .ok_or_else(|| bad("limit", &format!("must be a number from 1 to {max}")))
 }
 
 pub async fn list(State(s): State<AppState>, q: Params) -> Result<Response, Problem> {
     let defs = s.app.attribute_definitions().await?;
-    let mut f = ListFilter { limit: 50, ..Default::default() };
+    let mut f = ListFilter {
+        limit: 50,
+        ..Default::default()
+    };
     for (k, v) in params(q)? {
-        let date = |v: &str| chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d").map_err(|_| bad(&k, "must be a date YYYY-MM-DD"));
+        let date = |v: &str| {
+            chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d")
+                .map_err(|_| bad(&k, "must be a date YYYY-MM-DD"))
+        };
         match k.as_str() {
             "kind" => f.kind = Some(v),
             "status" => f.status = Some(v),
@@ -122,13 +195,27 @@ pub async fn list(State(s): State<AppState>, q: Params) -> Result<Response, Prob
             "birth_date_from" => f.birth_date_from = Some(date(&v)?),
             "birth_date_to" => f.birth_date_to = Some(date(&v)?),
             "limit" => f.limit = parse_limit(&v, 500)?,
-            "cursor" => f.after_id = Some(v.parse().map_err(|_| bad("cursor", "is not a cursor from a previous page"))?),
+            "cursor" => {
+                f.after_id = Some(
+                    v.parse()
+                        .map_err(|_| bad("cursor", "is not a cursor from a previous page"))?,
+                )
+            }
             other => {
                 let Some(name) = other.strip_prefix("attr.") else {
-                    return Err(bad(other, "is not a filter; use a built-in field or attr.NAME"));
+                    return Err(bad(
+                        other,
+                        "is not a filter; use a built-in field or attr.NAME",
+                    ));
                 };
-                let def = defs.iter().find(|d| d.name == name).ok_or_else(|| bad(other, "is not a defined attribute"))?;
-                let value = def.parse_text(&v).and_then(|j| def.canonical(&j)).map_err(|m| bad(other, &m))?;
+                let def = defs
+                    .iter()
+                    .find(|d| d.name == name)
+                    .ok_or_else(|| bad(other, "is not a defined attribute"))?;
+                let value = def
+                    .parse_text(&v)
+                    .and_then(|j| def.canonical(&j))
+                    .map_err(|m| bad(other, &m))?;
                 f.attributes.push((name.to_string(), value.text));
             }
         }
@@ -154,7 +241,10 @@ pub async fn search(State(s): State<AppState>, q: Params) -> Result<Response, Pr
 pub async fn lookup(State(s): State<AppState>, q: Params) -> Result<Response, Problem> {
     let p = params(q)?;
     let [(k, v)] = p.as_slice() else {
-        return Err(bad("query", "give exactly one of card, phone, email, customer_number"));
+        return Err(bad(
+            "query",
+            "give exactly one of card, phone, email, customer_number",
+        ));
     };
     let normalized;
     let key = match k.as_str() {
@@ -168,12 +258,21 @@ pub async fn lookup(State(s): State<AppState>, q: Params) -> Result<Response, Pr
             normalized = normalize_email(v).map_err(|m| bad("email", &m))?;
             LookupKey::Email(&normalized)
         }
-        other => return Err(bad(other, "is not a lookup key; use card, phone, email or customer_number")),
+        other => {
+            return Err(bad(
+                other,
+                "is not a lookup key; use card, phone, email or customer_number",
+            ));
+        }
     };
     Ok(axum::Json(s.app.lookup(key).await?).into_response())
 }
 
-pub async fn audit(State(s): State<AppState>, Path(number): Path<String>, q: Params) -> Result<Response, Problem> {
+pub async fn audit(
+    State(s): State<AppState>,
+    Path(number): Path<String>,
+    q: Params,
+) -> Result<Response, Problem> {
     let (before, limit) = cursor_params(params(q)?)?;
     Ok(axum::Json(s.app.customer_audit(&number, before, limit).await?).into_response())
 }
@@ -184,7 +283,12 @@ pub fn cursor_params(p: Vec<(String, String)>) -> Result<(Option<i64>, i64), Pro
     let mut limit = 50;
     for (k, v) in p {
         match k.as_str() {
-            "cursor" => cursor = Some(v.parse().map_err(|_| bad("cursor", "is not a cursor from a previous page"))?),
+            "cursor" => {
+                cursor = Some(
+                    v.parse()
+                        .map_err(|_| bad("cursor", "is not a cursor from a previous page"))?,
+                )
+            }
             "limit" => limit = parse_limit(&v, 500)? as i64,
             other => return Err(bad(other, "is not a parameter of this route")),
         }

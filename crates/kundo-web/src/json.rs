@@ -22,16 +22,28 @@ where
             .headers()
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
-            .is_some_and(|ct| ct.starts_with("application/json") || ct.starts_with("application/merge-patch+json"));
+            .is_some_and(|ct| {
+                ct.starts_with("application/json") || ct.starts_with("application/merge-patch+json")
+            });
         if !is_json {
-            return Err(Problem::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type", "Expected JSON")
-                .detail("send the body with 'Content-Type: application/json'"));
+            return Err(Problem::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported-media-type",
+                "Expected JSON",
+            )
+            .detail("send the body with 'Content-Type: application/json'"));
         }
         let bytes = Bytes::from_request(req, state).await.map_err(|e| {
             if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "too-large", "Request body too large").detail(e.body_text())
+                Problem::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "too-large",
+                    "Request body too large",
+                )
+                .detail(e.body_text())
             } else {
-                Problem::new(StatusCode::BAD_REQUEST, "bad-body", "Unreadable body").detail(e.body_text())
+                Problem::new(StatusCode::BAD_REQUEST, "bad-body", "Unreadable body")
+                    .detail(e.body_text())
             }
         })?;
         let value = parse(&bytes)?;
@@ -46,18 +58,22 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
         let path = e.path().to_string();
         let inner = e.into_inner();
         if inner.is_syntax() || inner.is_eof() {
-            Problem::new(StatusCode::BAD_REQUEST, "malformed-json", "Malformed JSON")
-                .detail(format!("{inner} (line {}, column {})", inner.line(), inner.column()))
+            Problem::new(StatusCode::BAD_REQUEST, "malformed-json", "Malformed JSON").detail(
+                format!("{inner} (line {}, column {})", inner.line(), inner.column()),
+            )
         } else {
-            let field = if path == "." { "body".to_string() } else { path };
-            let message = inner.to_string();
-            // serde appends " at line L column C" which means nothing to a field-level message.
-            let message = message.split(" at line ").next().unwrap_or(&message).to_string();
-            let field = match message.strip_prefix("unknown field `").and_then(|m| m.split('`').next()) {
-                Some(unknown) if field == "body" => unknown.to_string(),
-                Some(unknown) => format!("{field}.{unknown}"),
-                None => field,
+            let field = if path == "." {
+                "body".to_string()
+            } else {
+                path
             };
+            let message = inner.to_string();
+            // The path already names an unknown field itself. serde appends " at line L column C" which means nothing to a field-level message.
+            let message = message
+                .split(" at line ")
+                .next()
+                .unwrap_or(&message)
+                .to_string();
             Problem::invalid(vec![kundo_core::error::FieldError::new(field, message)])
         }
     })
@@ -70,7 +86,10 @@ mod tests {
 
     #[test]
     fn errors_name_the_field() {
-        let p = parse::<CustomerInput>(br#"{"last_name": "A", "addresses": [{"street": 5, "postcode": "8001", "city": "Z"}]}"#).unwrap_err();
+        let p = parse::<CustomerInput>(
+            br#"{"last_name": "A", "addresses": [{"street": 5, "postcode": "8001", "city": "Z"}]}"#,
+        )
+        .unwrap_err();
         assert_eq!(p.status, 422);
         assert_eq!(p.field.as_deref(), Some("addresses[0].street"));
         let p = parse::<CustomerInput>(br#"{"last_name": "A", "shoe_size": 42}"#).unwrap_err();

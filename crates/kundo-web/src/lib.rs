@@ -34,30 +34,69 @@ pub struct AppState {
 }
 
 pub fn router(app: App) -> Router {
-    let state = AppState { app, metrics: Arc::default() };
+    let state = AppState {
+        app,
+        metrics: Arc::default(),
+    };
     let api = Router::new()
         .route("/health", get(admin::health))
         .route("/metrics", get(admin::metrics))
         .route("/api/v1/openapi.json", get(openapi::document))
-        .route("/api/v1/session", post(admin::login).get(admin::whoami).delete(admin::logout))
-        .route("/api/v1/customers", get(customers::list).post(customers::create))
-        .route("/api/v1/customers/{customer_number}", get(customers::get_one).patch(customers::patch))
-        .route("/api/v1/customers/{customer_number}/consents", post(customers::add_consents))
-        .route("/api/v1/customers/{customer_number}/audit", get(customers::audit))
+        .route(
+            "/api/v1/session",
+            post(admin::login).get(admin::whoami).delete(admin::logout),
+        )
+        .route(
+            "/api/v1/customers",
+            get(customers::list).post(customers::create),
+        )
+        .route(
+            "/api/v1/customers/{customer_number}",
+            get(customers::get_one).patch(customers::patch),
+        )
+        .route(
+            "/api/v1/customers/{customer_number}/consents",
+            post(customers::add_consents),
+        )
+        .route(
+            "/api/v1/customers/{customer_number}/audit",
+            get(customers::audit),
+        )
         .route("/api/v1/search", get(customers::search))
         .route("/api/v1/lookup", get(customers::lookup))
-        .route("/api/v1/attributes", get(admin::attributes).post(admin::define_attribute))
-        .route("/api/v1/attributes/{name}", axum::routing::delete(admin::delete_attribute))
-        .route("/api/v1/api-keys", get(admin::api_keys).post(admin::create_api_key))
-        .route("/api/v1/api-keys/{id}", axum::routing::delete(admin::revoke_api_key))
+        .route(
+            "/api/v1/attributes",
+            get(admin::attributes).post(admin::define_attribute),
+        )
+        .route(
+            "/api/v1/attributes/{name}",
+            axum::routing::delete(admin::delete_attribute),
+        )
+        .route(
+            "/api/v1/api-keys",
+            get(admin::api_keys).post(admin::create_api_key),
+        )
+        .route(
+            "/api/v1/api-keys/{id}",
+            axum::routing::delete(admin::revoke_api_key),
+        )
         .route("/api/v1/users", get(admin::users).post(admin::create_user))
         .route("/api/v1/audit", get(admin::audit_log))
         .route("/api/v1/events", get(admin::events))
         .fallback(|| async { Problem::new(StatusCode::NOT_FOUND, "not-found", "No such route") })
-        .route_layer(axum::middleware::from_fn_with_state(state.clone(), auth::authorize));
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::authorize,
+        ));
     api.layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
-        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(30),
+        ))
         .layer(TraceLayer::new_for_http())
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
@@ -65,6 +104,12 @@ pub fn router(app: App) -> Router {
 }
 
 /// Serves until `shutdown` resolves, then lets in-flight requests finish.
-pub async fn serve(listener: tokio::net::TcpListener, router: Router, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-    axum::serve(listener, router).with_graceful_shutdown(shutdown).await
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown)
+        .await
 }

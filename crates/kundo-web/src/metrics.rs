@@ -37,16 +37,31 @@ impl Metrics {
         let mut out = String::new();
         out.push_str("# HELP kundo_http_requests_total HTTP requests by status class.\n# TYPE kundo_http_requests_total counter\n");
         for (i, c) in self.by_class.iter().enumerate() {
-            out.push_str(&format!("kundo_http_requests_total{{class=\"{}xx\"}} {}\n", i + 1, c.load(Ordering::Relaxed)));
+            out.push_str(&format!(
+                "kundo_http_requests_total{{class=\"{}xx\"}} {}\n",
+                i + 1,
+                c.load(Ordering::Relaxed)
+            ));
         }
         out.push_str("# HELP kundo_http_request_duration_seconds Request latency.\n# TYPE kundo_http_request_duration_seconds histogram\n");
         for (i, b) in BUCKETS_MS.iter().enumerate() {
-            out.push_str(&format!("kundo_http_request_duration_seconds_bucket{{le=\"{}\"}} {}\n", b / 1000.0, self.buckets[i].load(Ordering::Relaxed)));
+            out.push_str(&format!(
+                "kundo_http_request_duration_seconds_bucket{{le=\"{}\"}} {}\n",
+                b / 1000.0,
+                self.buckets[i].load(Ordering::Relaxed)
+            ));
         }
         let count = self.count.load(Ordering::Relaxed);
-        out.push_str(&format!("kundo_http_request_duration_seconds_bucket{{le=\"+Inf\"}} {count}\n"));
-        out.push_str(&format!("kundo_http_request_duration_seconds_sum {}\n", self.sum_micros.load(Ordering::Relaxed) as f64 / 1e6));
-        out.push_str(&format!("kundo_http_request_duration_seconds_count {count}\n"));
+        out.push_str(&format!(
+            "kundo_http_request_duration_seconds_bucket{{le=\"+Inf\"}} {count}\n"
+        ));
+        out.push_str(&format!(
+            "kundo_http_request_duration_seconds_sum {}\n",
+            self.sum_micros.load(Ordering::Relaxed) as f64 / 1e6
+        ));
+        out.push_str(&format!(
+            "kundo_http_request_duration_seconds_count {count}\n"
+        ));
         if let Some(n) = customers {
             out.push_str(&format!("# HELP kundo_customers Customers in the database.\n# TYPE kundo_customers gauge\nkundo_customers {n}\n"));
         }
@@ -57,6 +72,8 @@ impl Metrics {
 pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let start = Instant::now();
     let res = next.run(req).await;
-    state.metrics.observe(res.status().as_u16(), start.elapsed().as_micros() as u64);
+    state
+        .metrics
+        .observe(res.status().as_u16(), start.elapsed().as_micros() as u64);
     res
 }

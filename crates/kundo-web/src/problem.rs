@@ -7,8 +7,19 @@ use kundo_app::AppError;
 use kundo_core::error::FieldError;
 use serde::Serialize;
 
+/// A problem answer. Boxed, so that `Result<_, Problem>` stays small on the happy path.
+#[derive(Debug)]
+pub struct Problem(Box<ProblemBody>);
+
+impl std::ops::Deref for Problem {
+    type Target = ProblemBody;
+    fn deref(&self) -> &ProblemBody {
+        &self.0
+    }
+}
+
 #[derive(Debug, Serialize)]
-pub struct Problem {
+pub struct ProblemBody {
     #[serde(rename = "type")]
     pub problem_type: String,
     pub title: String,
@@ -24,36 +35,40 @@ pub struct Problem {
 
 impl Problem {
     pub fn new(status: StatusCode, slug: &str, title: &str) -> Self {
-        Problem {
+        Problem(Box::new(ProblemBody {
             problem_type: format!("/problems/{slug}"),
             title: title.to_string(),
             status: status.as_u16(),
             detail: None,
             field: None,
             errors: Vec::new(),
-        }
+        }))
     }
 
     pub fn detail(mut self, detail: impl Into<String>) -> Self {
-        self.detail = Some(detail.into());
+        self.0.detail = Some(detail.into());
         self
     }
 
     pub fn field(mut self, field: impl Into<String>, message: impl Into<String>) -> Self {
         let field = field.into();
         let message = message.into();
-        if self.field.is_none() {
-            self.field = Some(field.clone());
+        if self.0.field.is_none() {
+            self.0.field = Some(field.clone());
         }
-        if self.detail.is_none() {
-            self.detail = Some(format!("{field}: {message}"));
+        if self.0.detail.is_none() {
+            self.0.detail = Some(format!("{field}: {message}"));
         }
-        self.errors.push(FieldError::new(field, message));
+        self.0.errors.push(FieldError::new(field, message));
         self
     }
 
     pub fn invalid(errors: Vec<FieldError>) -> Self {
-        let mut p = Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "validation", "The request has invalid fields");
+        let mut p = Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation",
+            "The request has invalid fields",
+        );
         for e in errors {
             p = p.field(e.field, e.message);
         }
@@ -61,25 +76,34 @@ impl Problem {
     }
 
     pub fn unauthorized() -> Self {
-        Problem::new(StatusCode::UNAUTHORIZED, "unauthorized", "Authentication required")
-            .detail("send 'Authorization: Bearer KEY' or log in")
+        Problem::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "Authentication required",
+        )
+        .detail("send 'Authorization: Bearer KEY' or log in")
     }
 
     pub fn forbidden(scope: &str) -> Self {
-        Problem::new(StatusCode::FORBIDDEN, "forbidden", "Missing scope").detail(format!("this route needs the scope '{scope}'"))
+        Problem::new(StatusCode::FORBIDDEN, "forbidden", "Missing scope")
+            .detail(format!("this route needs the scope '{scope}'"))
     }
 
     pub fn not_found(what: &str) -> Self {
-        Problem::new(StatusCode::NOT_FOUND, "not-found", "Not found").detail(format!("{what} not found"))
+        Problem::new(StatusCode::NOT_FOUND, "not-found", "Not found")
+            .detail(format!("{what} not found"))
     }
 }
 
 impl IntoResponse for Problem {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let body = serde_json::to_vec(&self).unwrap_or_default();
+        let body = serde_json::to_vec(&*self.0).unwrap_or_default();
         let mut res = (status, body).into_response();
-        res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        res.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
         res
     }
 }
@@ -89,18 +113,39 @@ impl From<AppError> for Problem {
         match e {
             AppError::Invalid(errors) => Problem::invalid(errors),
             AppError::NotFound(what) => Problem::not_found(what),
-            AppError::Conflict { field, message } => Problem::new(StatusCode::CONFLICT, "conflict", "Conflict").field(field, message),
-            AppError::Stale => Problem::new(StatusCode::PRECONDITION_FAILED, "stale", "Precondition failed")
-                .detail("the record was changed since you read it; fetch it again and reapply your change"),
-            AppError::Unauthorized(msg) => Problem::new(StatusCode::UNAUTHORIZED, "unauthorized", "Authentication failed").detail(msg),
+            AppError::Conflict { field, message } => {
+                Problem::new(StatusCode::CONFLICT, "conflict", "Conflict").field(field, message)
+            }
+            AppError::Stale => Problem::new(
+                StatusCode::PRECONDITION_FAILED,
+                "stale",
+                "Precondition failed",
+            )
+            .detail(
+                "the record was changed since you read it; fetch it again and reapply your change",
+            ),
+            AppError::Unauthorized(msg) => Problem::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "Authentication failed",
+            )
+            .detail(msg),
             AppError::Store(e) => {
                 // The cause goes to the log, not to the client.
                 tracing::error!(error = %e, "store error");
-                Problem::new(StatusCode::SERVICE_UNAVAILABLE, "store-unavailable", "The database could not complete the request")
+                Problem::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "store-unavailable",
+                    "The database could not complete the request",
+                )
             }
             AppError::Io(e) => {
                 tracing::error!(error = %e, "internal error");
-                Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal error")
+                Problem::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "Internal error",
+                )
             }
         }
     }

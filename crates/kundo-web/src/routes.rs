@@ -13,10 +13,26 @@ pub const ROUTES: &[(&str, &str, Option<&str>)] = &[
     ("DELETE", "/api/v1/session", Some("authenticated")),
     ("GET", "/api/v1/customers", Some("customers:read")),
     ("POST", "/api/v1/customers", Some("customers:write")),
-    ("GET", "/api/v1/customers/{customer_number}", Some("customers:read")),
-    ("PATCH", "/api/v1/customers/{customer_number}", Some("customers:write")),
-    ("POST", "/api/v1/customers/{customer_number}/consents", Some("customers:write")),
-    ("GET", "/api/v1/customers/{customer_number}/audit", Some("admin")),
+    (
+        "GET",
+        "/api/v1/customers/{customer_number}",
+        Some("customers:read"),
+    ),
+    (
+        "PATCH",
+        "/api/v1/customers/{customer_number}",
+        Some("customers:write"),
+    ),
+    (
+        "POST",
+        "/api/v1/customers/{customer_number}/consents",
+        Some("customers:write"),
+    ),
+    (
+        "GET",
+        "/api/v1/customers/{customer_number}/audit",
+        Some("admin"),
+    ),
     ("GET", "/api/v1/search", Some("customers:read")),
     ("GET", "/api/v1/lookup", Some("customers:read")),
     ("GET", "/api/v1/attributes", Some("customers:read")),
@@ -33,5 +49,8 @@ pub const ROUTES: &[(&str, &str, Option<&str>)] = &[
 
 /// `Some(scope)` for a listed route, `None` for one that is not listed.
 pub fn required_scope(method: &Method, path: &str) -> Option<Option<&'static str>> {
-    ROUTES.iter().find(|(m, p, _)| *m == method.as_str() && *p == path).map(|(_, _, s)| *s)
+    ROUTES
+        .iter()
+        .find(|(m, p, _)| *m == method.as_str() && *p == path)
+        .map(|(_, _, s)| *s)
 }

@@ -49,8 +49,19 @@ pub struct Summary {
 
 pub fn summarize(mut lat: Vec<Duration>, elapsed: Duration) -> Summary {
     lat.sort_unstable();
-    let pick = |q: f64| lat.get(((lat.len() as f64 * q) as usize).min(lat.len().saturating_sub(1))).copied().unwrap_or_default();
-    Summary { requests: lat.len(), per_second: lat.len() as f64 / elapsed.as_secs_f64().max(1e-9), p50: pick(0.50), p90: pick(0.90), p99: pick(0.99), p999: pick(0.999) }
+    let pick = |q: f64| {
+        lat.get(((lat.len() as f64 * q) as usize).min(lat.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or_default()
+    };
+    Summary {
+        requests: lat.len(),
+        per_second: lat.len() as f64 / elapsed.as_secs_f64().max(1e-9),
+        p50: pick(0.50),
+        p90: pick(0.90),
+        p99: pick(0.99),
+        p999: pick(0.999),
+    }
 }
 
 fn print(label: &str, s: &Summary) {
@@ -68,7 +79,9 @@ fn print(label: &str, s: &Summary) {
 
 async fn ensure_customers(app: &App, n: u64) -> Result<(), String> {
     let mut conn = app.store.acquire().await.map_err(|e| e.to_string())?;
-    let have = kundo_store::customers::count(&mut conn.db()).await.map_err(|e| e.to_string())? as u64;
+    let have = kundo_store::customers::count(&mut conn.db())
+        .await
+        .map_err(|e| e.to_string())? as u64;
     drop(conn);
     if have < n {
         crate::make_demo(app, n - have, 42, 36).await?;
@@ -79,14 +92,24 @@ async fn ensure_customers(app: &App, n: u64) -> Result<(), String> {
 async fn sample_cards(app: &App, n: i64) -> Result<Vec<String>, String> {
     let mut conn = app.store.acquire().await.map_err(|e| e.to_string())?;
     let db = &mut conn.db();
-    let total = kundo_store::customers::count(db).await.map_err(|e| e.to_string())?.max(1);
+    let total = kundo_store::customers::count(db)
+        .await
+        .map_err(|e| e.to_string())?
+        .max(1);
     let step = (total / n).max(1);
     let mut cards = Vec::new();
     let mut after = 0;
     while (cards.len() as i64) < n {
-        let ids = kundo_store::customers::ids_after(db, after, 1).await.map_err(|e| e.to_string())?;
-        let Some(id) = ids.first().copied() else { break };
-        if let Some(c) = kundo_store::customers::load(db, id).await.map_err(|e| e.to_string())? {
+        let ids = kundo_store::customers::ids_after(db, after, 1)
+            .await
+            .map_err(|e| e.to_string())?;
+        let Some(id) = ids.first().copied() else {
+            break;
+        };
+        if let Some(c) = kundo_store::customers::load(db, id)
+            .await
+            .map_err(|e| e.to_string())?
+        {
             cards.extend(c.data.card_numbers.into_iter().take(1));
         }
         after = id + step - 1;
@@ -97,9 +120,19 @@ async fn sample_cards(app: &App, n: i64) -> Result<Vec<String>, String> {
 pub async fn run(db: &DbArgs, file: &FileConfig, what: BenchWhat) -> Result<(), String> {
     let store = crate::open(db, file).await?;
     let app = App::new(store.clone());
-    println!("backend: {}; machine: {} cores", store.backend().name(), std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+    println!(
+        "backend: {}; machine: {} cores",
+        store.backend().name(),
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    );
     match what {
-        BenchWhat::Lookup { customers, concurrency, seconds } => {
+        BenchWhat::Lookup {
+            customers,
+            concurrency,
+            seconds,
+        } => {
             ensure_customers(&app, customers).await?;
             let cards = Arc::new(sample_cards(&app, 5_000).await?);
             if cards.is_empty() {
@@ -112,41 +145,82 @@ pub async fn run(db: &DbArgs, file: &FileConfig, what: BenchWhat) -> Result<(), 
                     let app = app.clone();
                     async move {
                         let mut conn = app.store.acquire().await.map_err(|e| e.to_string())?;
-                        kundo_store::customers::lookup_view_by_card(&mut conn.db(), &card).await.map_err(|e| e.to_string())?.ok_or("card not found")?;
+                        kundo_store::customers::lookup_view_by_card(&mut conn.db(), &card)
+                            .await
+                            .map_err(|e| e.to_string())?
+                            .ok_or("card not found")?;
                         Ok(())
                     }
                 }
             })
             .await?;
-            let key = app.create_api_key(&Actor::cli(), "bench", &["customers:read".to_string()]).await.map_err(crate::describe)?.key;
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|e| e.to_string())?;
+            let key = app
+                .create_api_key(&Actor::cli(), "bench", &["customers:read".to_string()])
+                .await
+                .map_err(crate::describe)?
+                .key;
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .map_err(|e| e.to_string())?;
             let addr = listener.local_addr().map_err(|e| e.to_string())?;
             let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-            let server = tokio::spawn(kundo_web::serve(listener, kundo_web::router(app.clone()), async move {
-                let _ = stop_rx.await;
-            }));
+            let server = tokio::spawn(kundo_web::serve(
+                listener,
+                kundo_web::router(app.clone()),
+                async move {
+                    let _ = stop_rx.await;
+                },
+            ));
             let http = run_http(concurrency, duration, cards, addr, key).await?;
             let _ = stop_tx.send(());
             let _ = server.await;
             println!("card lookup, {concurrency} concurrent clients, {seconds} s each:");
             print("bare SQL query (baseline)", &base);
             print("GET /api/v1/lookup?card=", &http);
-            println!("HTTP/baseline: throughput {:.2}x, p99 {:.2}x", http.per_second / base.per_second.max(1e-9), http.p99.as_secs_f64() / base.p99.as_secs_f64().max(1e-9));
+            println!(
+                "HTTP/baseline: throughput {:.2}x, p99 {:.2}x",
+                http.per_second / base.per_second.max(1e-9),
+                http.p99.as_secs_f64() / base.p99.as_secs_f64().max(1e-9)
+            );
         }
         BenchWhat::Search { customers, queries } => {
             ensure_customers(&app, customers).await?;
-            let terms = ["müller", "meier", "schmid", "keller", "weber", "anna", "peter", "zürich", "8001", "bahnhofstr", "huber", "brunner", "mueller", "gerber", "1003", "79 123"];
+            let terms = [
+                "müller",
+                "meier",
+                "schmid",
+                "keller",
+                "weber",
+                "anna",
+                "peter",
+                "zürich",
+                "8001",
+                "bahnhofstr",
+                "huber",
+                "brunner",
+                "mueller",
+                "gerber",
+                "1003",
+                "79 123",
+            ];
             let mut lat = Vec::with_capacity(queries);
             let start = Instant::now();
             let mut found = 0usize;
             for i in 0..queries {
                 let t0 = Instant::now();
-                let hits = app.search(terms[i % terms.len()], 20).await.map_err(crate::describe)?;
+                let hits = app
+                    .search(terms[i % terms.len()], 20)
+                    .await
+                    .map_err(crate::describe)?;
                 lat.push(t0.elapsed());
                 found += hits.len();
             }
             let s = summarize(lat, start.elapsed());
-            println!("search, one client, {queries} queries over {} terms ({} hits in all):", terms.len(), found);
+            println!(
+                "search, one client, {queries} queries over {} terms ({} hits in all):",
+                terms.len(),
+                found
+            );
             print("app.search (ranked top 20)", &s);
         }
         BenchWhat::Import { customers } => {
@@ -154,14 +228,24 @@ pub async fn run(db: &DbArgs, file: &FileConfig, what: BenchWhat) -> Result<(), 
             std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
             let path = dir.join("customers.csv");
             let mut conn = app.store.acquire().await.map_err(|e| e.to_string())?;
-            let offset = 50_000_000 + kundo_store::customers::count(&mut conn.db()).await.map_err(|e| e.to_string())? as u64;
+            let offset = 50_000_000
+                + kundo_store::customers::count(&mut conn.db())
+                    .await
+                    .map_err(|e| e.to_string())? as u64;
             drop(conn);
             write_demo_csv(&path, customers, offset)?;
             let bytes = std::fs::read(&path).map_err(|e| e.to_string())?;
             let bar = crate::progress::bar(customers, "importing");
             let start = Instant::now();
             let report = app
-                .import_customers(&Actor::cli(), &bytes, kundo_app::csv_io::ImportOptions { skip_invalid: false }, &|d, _| bar.set_position(d))
+                .import_customers(
+                    &Actor::cli(),
+                    &bytes,
+                    kundo_app::csv_io::ImportOptions {
+                        skip_invalid: false,
+                    },
+                    &|d, _| bar.set_position(d),
+                )
                 .await
                 .map_err(crate::describe)?;
             bar.finish_and_clear();
@@ -170,7 +254,12 @@ pub async fn run(db: &DbArgs, file: &FileConfig, what: BenchWhat) -> Result<(), 
             if report.aborted {
                 return Err(format!("import aborted: {:?}", report.errors.first()));
             }
-            println!("import of {} customers ({} MB CSV): {secs:.1} s, {:.0} customers/s", report.imported, bytes.len() / 1_000_000, report.imported as f64 / secs);
+            println!(
+                "import of {} customers ({} MB CSV): {secs:.1} s, {:.0} customers/s",
+                report.imported,
+                bytes.len() / 1_000_000,
+                report.imported as f64 / secs
+            );
         }
     }
     Ok(())
@@ -178,7 +267,8 @@ pub async fn run(db: &DbArgs, file: &FileConfig, what: BenchWhat) -> Result<(), 
 
 fn write_demo_csv(path: &std::path::Path, n: u64, offset: u64) -> Result<(), String> {
     let mut w = csv::Writer::from_path(path).map_err(|e| e.to_string())?;
-    w.write_record(kundo_app::csv_io::COLUMNS).map_err(|e| e.to_string())?;
+    w.write_record(kundo_app::csv_io::COLUMNS)
+        .map_err(|e| e.to_string())?;
     for i in 0..n {
         let c = kundo_core::demo::demo_customer(7, offset + i, 36);
         let o = |v: Option<&str>| v.unwrap_or("").to_string();
@@ -205,8 +295,18 @@ fn write_demo_csv(path: &std::path::Path, n: u64, offset: u64) -> Result<(), Str
             c.country.to_string(),
             c.card_number.clone(),
             o(c.preferred_channel),
-            if c.email.is_some() { if c.consent_email { "granted" } else { "denied" } } else { "" }.to_string(),
-            if c.consent_letter { "granted" } else { "denied" }.to_string(),
+            if c.email.is_some() {
+                if c.consent_email { "granted" } else { "denied" }
+            } else {
+                ""
+            }
+            .to_string(),
+            if c.consent_letter {
+                "granted"
+            } else {
+                "denied"
+            }
+            .to_string(),
             String::new(),
             String::new(),
         ])
@@ -216,7 +316,12 @@ fn write_demo_csv(path: &std::path::Path, n: u64, offset: u64) -> Result<(), Str
 }
 
 /// Runs `concurrency` loops calling `f` on round-robin inputs for `duration`.
-async fn run_clients<F, Fut>(concurrency: usize, duration: Duration, inputs: Arc<Vec<String>>, f: F) -> Result<Summary, String>
+async fn run_clients<F, Fut>(
+    concurrency: usize,
+    duration: Duration,
+    inputs: Arc<Vec<String>>,
+    f: F,
+) -> Result<Summary, String>
 where
     F: Fn(String) -> Fut + Clone + Send + 'static,
     Fut: std::future::Future<Output = Result<(), String>> + Send,
@@ -248,7 +353,13 @@ where
 
 /// A minimal HTTP/1.1 keep-alive client: the load generator must cost little, since it shares
 /// the two cores with the server.
-async fn run_http(concurrency: usize, duration: Duration, cards: Arc<Vec<String>>, addr: std::net::SocketAddr, key: String) -> Result<Summary, String> {
+async fn run_http(
+    concurrency: usize,
+    duration: Duration,
+    cards: Arc<Vec<String>>,
+    addr: std::net::SocketAddr,
+    key: String,
+) -> Result<Summary, String> {
     let start = Instant::now();
     let mut tasks = Vec::new();
     for worker in 0..concurrency {

@@ -34,8 +34,11 @@ pub struct FileConfig {
 
 impl FileConfig {
     pub fn load(path: Option<&Path>) -> Result<FileConfig, String> {
-        let Some(path) = path else { return Ok(FileConfig::default()) };
-        let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read config file {}: {e}", path.display()))?;
+        let Some(path) = path else {
+            return Ok(FileConfig::default());
+        };
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read config file {}: {e}", path.display()))?;
         toml::from_str(&text).map_err(|e| format!("config file {}: {e}", path.display()))
     }
 }
@@ -49,13 +52,25 @@ pub enum Target {
 
 impl DbArgs {
     pub fn target(&self, file: &FileConfig) -> Target {
-        if let Some(url) = self.database_url.clone().or_else(|| file.database_url.clone()) {
+        if let Some(url) = self
+            .database_url
+            .clone()
+            .or_else(|| file.database_url.clone())
+        {
             return Target::Url(url);
         }
-        Target::DataDir(self.data_dir.clone().or_else(|| file.data_dir.clone()).unwrap_or_else(|| PathBuf::from("kundo-data")))
+        Target::DataDir(
+            self.data_dir
+                .clone()
+                .or_else(|| file.data_dir.clone())
+                .unwrap_or_else(|| PathBuf::from("kundo-data")),
+        )
     }
 
     pub fn connections(&self, file: &FileConfig) -> u32 {
-        self.db_connections.or(file.db_connections).unwrap_or(16).clamp(1, 500)
+        self.db_connections
+            .or(file.db_connections)
+            .unwrap_or(16)
+            .clamp(1, 500)
     }
 }

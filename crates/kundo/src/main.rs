@@ -16,7 +16,11 @@ use kundo_core::auth::Role;
 use kundo_store::{PoolSize, Store};
 
 #[derive(Parser)]
-#[command(name = "kundo", version, about = "Customer relations and loyalty for retail chains")]
+#[command(
+    name = "kundo",
+    version,
+    about = "Customer relations and loyalty for retail chains"
+)]
 struct Cli {
     #[command(flatten)]
     db: DbArgs,
@@ -139,10 +143,17 @@ fn main() -> ExitCode {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
+            return if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("kundo: error: cannot start the runtime: {e}");
@@ -159,8 +170,11 @@ fn main() -> ExitCode {
 }
 
 fn init_logging(format: Option<&str>) {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("KUNDO_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=error,tower_http=warn"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let filter = tracing_subscriber::EnvFilter::try_from_env("KUNDO_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=error,tower_http=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if format == Some("json") {
         let _ = builder.json().try_init();
     } else {
@@ -169,7 +183,9 @@ fn init_logging(format: Option<&str>) {
 }
 
 pub async fn open(db: &DbArgs, file: &FileConfig) -> Result<Store, String> {
-    let size = PoolSize { max_connections: db.connections(file) };
+    let size = PoolSize {
+        max_connections: db.connections(file),
+    };
     let store = match db.target(file) {
         Target::Url(url) => Store::connect(&url, size).await,
         Target::DataDir(dir) => Store::open_data_dir(&dir, size).await,
@@ -184,8 +200,14 @@ async fn run(cli: Cli) -> Result<(), String> {
     let log_format = cli.log_format.clone().or(file.log_format.clone());
     init_logging(log_format.as_deref());
     match cli.command {
-        Command::Serve { listen, demo, demo_customers } => {
-            let listen = listen.or(file.listen.clone()).unwrap_or_else(|| "127.0.0.1:8080".into());
+        Command::Serve {
+            listen,
+            demo,
+            demo_customers,
+        } => {
+            let listen = listen
+                .or(file.listen.clone())
+                .unwrap_or_else(|| "127.0.0.1:8080".into());
             serve(&cli.db, &file, &listen, demo.then_some(demo_customers)).await
         }
         Command::Migrate => {
@@ -197,29 +219,54 @@ async fn run(cli: Cli) -> Result<(), String> {
             let app = App::new(open(&cli.db, &file).await?);
             match command {
                 ApikeyCommand::Create { name, scopes } => {
-                    let key = app.create_api_key(&Actor::cli(), &name, &scopes).await.map_err(describe)?;
+                    let key = app
+                        .create_api_key(&Actor::cli(), &name, &scopes)
+                        .await
+                        .map_err(describe)?;
                     println!("{}", key.key);
                 }
                 ApikeyCommand::List => {
                     let mut conn = app.store.acquire().await.map_err(|e| e.to_string())?;
-                    for k in kundo_store::auth::api_keys(&mut conn.db()).await.map_err(|e| e.to_string())? {
-                        let state = if k.revoked_at.is_some() { "revoked" } else { "active" };
-                        println!("{}\t{}\t{}…\t{}\t{}", k.id, k.name, k.prefix, k.scopes, state);
+                    for k in kundo_store::auth::api_keys(&mut conn.db())
+                        .await
+                        .map_err(|e| e.to_string())?
+                    {
+                        let state = if k.revoked_at.is_some() {
+                            "revoked"
+                        } else {
+                            "active"
+                        };
+                        println!(
+                            "{}\t{}\t{}…\t{}\t{}",
+                            k.id, k.name, k.prefix, k.scopes, state
+                        );
                     }
                 }
                 ApikeyCommand::Revoke { id } => {
-                    app.revoke_api_key(&Actor::cli(), id).await.map_err(describe)?;
+                    app.revoke_api_key(&Actor::cli(), id)
+                        .await
+                        .map_err(describe)?;
                     println!("revoked key {id}");
                 }
             }
             Ok(())
         }
-        Command::User { command: UserCommand::Create { username, role, password } } => {
+        Command::User {
+            command:
+                UserCommand::Create {
+                    username,
+                    role,
+                    password,
+                },
+        } => {
             let app = App::new(open(&cli.db, &file).await?);
-            let role = Role::parse(&role).ok_or("role must be one of: admin, marketing, service, store")?;
+            let role = Role::parse(&role)
+                .ok_or("role must be one of: admin, marketing, service, store")?;
             let generated = password.is_none();
             let password = password.unwrap_or_else(|| kundo_app::auth::random_hex(10));
-            app.create_user(&Actor::cli(), &username, &password, role).await.map_err(describe)?;
+            app.create_user(&Actor::cli(), &username, &password, role)
+                .await
+                .map_err(describe)?;
             if generated {
                 println!("user {username} created; password: {password}");
             } else {
@@ -227,11 +274,20 @@ async fn run(cli: Cli) -> Result<(), String> {
             }
             Ok(())
         }
-        Command::Import { what: ImportWhat::Customers { file: path, skip_invalid, rejects } } => {
+        Command::Import {
+            what:
+                ImportWhat::Customers {
+                    file: path,
+                    skip_invalid,
+                    rejects,
+                },
+        } => {
             let app = App::new(open(&cli.db, &file).await?);
             import_customers(&app, &path, skip_invalid, rejects).await
         }
-        Command::Export { what: ExportWhat::Customers { output } } => {
+        Command::Export {
+            what: ExportWhat::Customers { output },
+        } => {
             let app = App::new(open(&cli.db, &file).await?);
             let bar = progress::bar(0, "exporting customers");
             let report = |done: u64, total: u64| {
@@ -240,17 +296,26 @@ async fn run(cli: Cli) -> Result<(), String> {
             };
             let n = match output {
                 Some(path) => {
-                    let f = std::fs::File::create(&path).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-                    app.export_customers(std::io::BufWriter::new(f), &report).await
+                    let f = std::fs::File::create(&path)
+                        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+                    app.export_customers(std::io::BufWriter::new(f), &report)
+                        .await
                 }
-                None => app.export_customers(std::io::BufWriter::new(std::io::stdout().lock()), &report).await,
+                None => {
+                    app.export_customers(std::io::BufWriter::new(std::io::stdout().lock()), &report)
+                        .await
+                }
             }
             .map_err(describe)?;
             bar.finish_and_clear();
             eprintln!("exported {n} customers");
             Ok(())
         }
-        Command::Demo { customers, seed, stores } => {
+        Command::Demo {
+            customers,
+            seed,
+            stores,
+        } => {
             let app = App::new(open(&cli.db, &file).await?);
             make_demo(&app, customers, seed, stores).await
         }
@@ -261,7 +326,11 @@ async fn run(cli: Cli) -> Result<(), String> {
 /// A use-case error as one line for the terminal.
 pub fn describe(e: kundo_app::AppError) -> String {
     match e {
-        kundo_app::AppError::Invalid(errors) => errors.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; "),
+        kundo_app::AppError::Invalid(errors) => errors
+            .iter()
+            .map(|e| e.to_string())
+            .collect::<Vec<_>>()
+            .join("; "),
         kundo_app::AppError::Conflict { field, message } => format!("{field}: {message}"),
         other => other.to_string(),
     }
@@ -270,22 +339,37 @@ pub fn describe(e: kundo_app::AppError) -> String {
 pub async fn make_demo(app: &App, customers: u64, seed: u64, stores: usize) -> Result<(), String> {
     let bar = progress::bar(customers, "demo customers");
     let start = std::time::Instant::now();
-    app.generate_demo(customers, seed, stores, &|n| bar.set_position(n)).await.map_err(describe)?;
+    app.generate_demo(customers, seed, stores, &|n| bar.set_position(n))
+        .await
+        .map_err(describe)?;
     bar.finish_and_clear();
     let secs = start.elapsed().as_secs_f64();
-    eprintln!("generated {customers} demo customers in {secs:.1} s ({:.0}/s)", customers as f64 / secs.max(1e-9));
+    eprintln!(
+        "generated {customers} demo customers in {secs:.1} s ({:.0}/s)",
+        customers as f64 / secs.max(1e-9)
+    );
     Ok(())
 }
 
-async fn import_customers(app: &App, path: &std::path::Path, skip_invalid: bool, rejects: Option<PathBuf>) -> Result<(), String> {
+async fn import_customers(
+    app: &App,
+    path: &std::path::Path,
+    skip_invalid: bool,
+    rejects: Option<PathBuf>,
+) -> Result<(), String> {
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let bar = progress::bar(0, "importing customers");
     let start = std::time::Instant::now();
     let report = app
-        .import_customers(&Actor::cli(), &bytes, kundo_app::csv_io::ImportOptions { skip_invalid }, &|done, total| {
-            bar.set_length(total);
-            bar.set_position(done);
-        })
+        .import_customers(
+            &Actor::cli(),
+            &bytes,
+            kundo_app::csv_io::ImportOptions { skip_invalid },
+            &|done, total| {
+                bar.set_length(total);
+                bar.set_position(done);
+            },
+        )
         .await
         .map_err(describe)?;
     bar.finish_and_clear();
@@ -296,11 +380,15 @@ async fn import_customers(app: &App, path: &std::path::Path, skip_invalid: bool,
         eprintln!("… and {} more errors", report.errors.len() - 200);
     }
     if report.aborted {
-        return Err(format!("import aborted: {} of {} rows are invalid; nothing was imported (use --skip-invalid to import the rest)", report.rejected, report.rows));
+        return Err(format!(
+            "import aborted: {} of {} rows are invalid; nothing was imported (use --skip-invalid to import the rest)",
+            report.rejected, report.rows
+        ));
     }
     if skip_invalid && !report.rejected_records.is_empty() {
         let rejects = rejects.unwrap_or_else(|| path.with_extension("rejects.csv"));
-        let mut w = csv::Writer::from_path(&rejects).map_err(|e| format!("cannot write {}: {e}", rejects.display()))?;
+        let mut w = csv::Writer::from_path(&rejects)
+            .map_err(|e| format!("cannot write {}: {e}", rejects.display()))?;
         if let Some(h) = &report.headers {
             let mut h: Vec<String> = h.iter().map(str::to_string).collect();
             h.extend(["line".to_string(), "error".to_string()]);
@@ -312,23 +400,43 @@ async fn import_customers(app: &App, path: &std::path::Path, skip_invalid: bool,
             w.write_record(&r).map_err(|e| e.to_string())?;
         }
         w.flush().map_err(|e| e.to_string())?;
-        eprintln!("{} rejected rows written to {}", report.rejected, rejects.display());
+        eprintln!(
+            "{} rejected rows written to {}",
+            report.rejected,
+            rejects.display()
+        );
     }
     let secs = start.elapsed().as_secs_f64();
-    println!("imported {} of {} rows in {secs:.1} s ({:.0} customers/s)", report.imported, report.rows, report.imported as f64 / secs.max(1e-9));
+    println!(
+        "imported {} of {} rows in {secs:.1} s ({:.0} customers/s)",
+        report.imported,
+        report.rows,
+        report.imported as f64 / secs.max(1e-9)
+    );
     Ok(())
 }
 
-async fn serve(db: &DbArgs, file: &FileConfig, listen: &str, demo: Option<u64>) -> Result<(), String> {
-    let addr: SocketAddr = listen.parse().map_err(|_| format!("--listen '{listen}' is not an address such as 127.0.0.1:8080"))?;
+async fn serve(
+    db: &DbArgs,
+    file: &FileConfig,
+    listen: &str,
+    demo: Option<u64>,
+) -> Result<(), String> {
+    let addr: SocketAddr = listen
+        .parse()
+        .map_err(|_| format!("--listen '{listen}' is not an address such as 127.0.0.1:8080"))?;
     // Bind first: a port in use is reported before any data is touched.
-    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     let store = open(db, file).await?;
     let app = App::new(store.clone());
     let mut login = None;
     if let Some(n) = demo {
         let mut conn = store.acquire().await.map_err(|e| e.to_string())?;
-        let existing = kundo_store::customers::count(&mut conn.db()).await.map_err(|e| e.to_string())?;
+        let existing = kundo_store::customers::count(&mut conn.db())
+            .await
+            .map_err(|e| e.to_string())?;
         drop(conn);
         if existing == 0 {
             make_demo(&app, n, 42, 36).await?;
@@ -336,20 +444,33 @@ async fn serve(db: &DbArgs, file: &FileConfig, listen: &str, demo: Option<u64>) 
             eprintln!("database holds {existing} customers already; no demo data added");
         }
         let password = kundo_app::auth::random_hex(8);
-        match app.create_user(&Actor::cli(), "admin", &password, Role::Admin).await {
+        match app
+            .create_user(&Actor::cli(), "admin", &password, Role::Admin)
+            .await
+        {
             Ok(_) => {}
-            Err(kundo_app::AppError::Conflict { .. }) => app.set_password("admin", &password).await.map_err(describe)?,
+            Err(kundo_app::AppError::Conflict { .. }) => app
+                .set_password("admin", &password)
+                .await
+                .map_err(describe)?,
             Err(e) => return Err(describe(e)),
         }
         login = Some(password);
     }
     let router = kundo_web::router(app);
-    println!("Kundo is listening on http://{addr} ({})", store.backend().name());
+    println!(
+        "Kundo is listening on http://{addr} ({})",
+        store.backend().name()
+    );
     if let Some(password) = login {
         println!("Log in as admin with password {password}");
-        println!("Try: curl -s -c /tmp/kundo.cookies -H 'Content-Type: application/json' -d '{{\"username\":\"admin\",\"password\":\"{password}\"}}' http://{addr}/api/v1/session");
+        println!(
+            "Try: curl -s -c /tmp/kundo.cookies -H 'Content-Type: application/json' -d '{{\"username\":\"admin\",\"password\":\"{password}\"}}' http://{addr}/api/v1/session"
+        );
     }
-    kundo_web::serve(listener, router, shutdown_signal()).await.map_err(|e| format!("server failed: {e}"))?;
+    kundo_web::serve(listener, router, shutdown_signal())
+        .await
+        .map_err(|e| format!("server failed: {e}"))?;
     store.close().await;
     eprintln!("kundo stopped");
     Ok(())
