@@ -55,7 +55,9 @@ impl From<DateTime<Utc>> for Val {
 /// PostgreSQL 65535).
 const MAX_PARAMS: usize = 30_000;
 
-fn values_sql(table: &str, columns: &[&str], rows: usize) -> String {
+/// SQLite gets positional `?` placeholders: with numbered ones it looks each name up by a linear
+/// scan, which makes a statement with thousands of parameters quadratic (measured: 600 rows/s).
+fn values_sql(table: &str, columns: &[&str], rows: usize, numbered: bool) -> String {
     let mut sql = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
     let mut n = 1;
     for r in 0..rows {
@@ -67,8 +69,12 @@ fn values_sql(table: &str, columns: &[&str], rows: usize) -> String {
             if c > 0 {
                 sql.push(',');
             }
-            sql.push('$');
-            sql.push_str(&n.to_string());
+            if numbered {
+                sql.push('$');
+                sql.push_str(&n.to_string());
+            } else {
+                sql.push('?');
+            }
             n += 1;
         }
         sql.push(')');
@@ -91,8 +97,8 @@ pub async fn insert_rows(
     let mut iter = rows.into_iter().peekable();
     while iter.peek().is_some() {
         let chunk: Vec<Vec<Val>> = iter.by_ref().take(per_statement).collect();
-        let sql = values_sql(table, columns, chunk.len());
-        with_db!(db, c, _pg => {
+        with_db!(db, c, pg => {
+            let sql = values_sql(table, columns, chunk.len(), pg);
             let mut q = sqlx::query(AssertSqlSafe(sql));
             for row in chunk {
                 for v in row {

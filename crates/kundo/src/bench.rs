@@ -22,6 +22,10 @@ pub enum BenchWhat {
         concurrency: usize,
         #[arg(long, default_value_t = 10)]
         seconds: u64,
+        /// Also run the HTTP clients paced to this many requests per second in all (0: skip),
+        /// the load the tills of a large chain produce, to see latency below saturation.
+        #[arg(long, default_value_t = 10_000)]
+        rate: u64,
     },
     /// Search latency for name fragments, postcodes and phone numbers.
     Search {
@@ -132,6 +136,7 @@ pub async fn run(db: &DbArgs, file: &FileConfig, what: BenchWhat) -> Result<(), 
             customers,
             concurrency,
             seconds,
+            rate,
         } => {
             ensure_customers(&app, customers).await?;
             let cards = Arc::new(sample_cards(&app, 5_000).await?);
@@ -171,12 +176,28 @@ pub async fn run(db: &DbArgs, file: &FileConfig, what: BenchWhat) -> Result<(), 
                     let _ = stop_rx.await;
                 },
             ));
-            let http = run_http(concurrency, duration, cards, addr, key).await?;
+            let http = run_http(
+                concurrency,
+                duration,
+                cards.clone(),
+                addr,
+                key.clone(),
+                None,
+            )
+            .await?;
+            let paced = if rate > 0 {
+                Some(run_http(concurrency, duration, cards, addr, key, Some(rate)).await?)
+            } else {
+                None
+            };
             let _ = stop_tx.send(());
             let _ = server.await;
             println!("card lookup, {concurrency} concurrent clients, {seconds} s each:");
             print("bare SQL query (baseline)", &base);
             print("GET /api/v1/lookup?card=", &http);
+            if let Some(p) = &paced {
+                print(&format!("  same, paced at {rate}/s"), p);
+            }
             println!(
                 "HTTP/baseline: throughput {:.2}x, p99 {:.2}x",
                 http.per_second / base.per_second.max(1e-9),
@@ -359,8 +380,11 @@ async fn run_http(
     cards: Arc<Vec<String>>,
     addr: std::net::SocketAddr,
     key: String,
+    rate: Option<u64>,
 ) -> Result<Summary, String> {
     let start = Instant::now();
+    // Paced clients send on a fixed schedule; latency is taken from the actual send.
+    let interval = rate.map(|r| Duration::from_secs_f64(concurrency as f64 / r.max(1) as f64));
     let mut tasks = Vec::new();
     for worker in 0..concurrency {
         let cards = cards.clone();
@@ -374,7 +398,12 @@ async fn run_http(
             let mut i = worker * 7919;
             let mut line = String::new();
             let mut body = Vec::new();
+            let mut next = start + interval.map(|iv| iv.mul_f64(worker as f64 / concurrency as f64)).unwrap_or_default();
             while start.elapsed() < duration {
+                if let Some(iv) = interval {
+                    tokio::time::sleep_until(next.into()).await;
+                    next += iv;
+                }
                 let card = &cards[i % cards.len()];
                 i += 1;
                 let req = format!("GET /api/v1/lookup?card={card} HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer {key}\r\n\r\n");

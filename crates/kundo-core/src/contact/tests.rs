@@ -773,23 +773,16 @@ fn card_number_accepts_and_strips_spaces() {
 }
 
 #[test]
-fn card_number_in_store_ean_range() {
-    let first12 = "200012345678";
-    let check = ean13_check_digit(first12).unwrap_or(0);
-    let good = format!("{first12}{check}");
-    assert_eq!(normalize_card_number(&good).as_deref(), Ok(good.as_str()));
+fn card_numbers_of_any_scheme_are_accepted() {
+    // Retailers print their own card schemes; API.md's own example has no EAN-13 check digit.
+    assert_eq!(
+        normalize_card_number("2900123456789").as_deref(),
+        Ok("2900123456789")
+    );
     assert_eq!(
         normalize_card_number("2 0001 2345 678 2").as_deref(),
         Ok("2000123456782")
     );
-    let bad = format!("{first12}{}", (check + 1) % 10);
-    assert_eq!(
-        normalize_card_number(&bad),
-        Err("has a wrong check digit".into())
-    );
-    // 12 or 14 digits starting with 2 are not EAN-13 and are not checked.
-    assert!(normalize_card_number("200012345670").is_ok());
-    assert!(normalize_card_number("20001234567800").is_ok());
 }
 
 #[test]
