@@ -47,7 +47,7 @@ pub struct CustomerView {
     pub consent_history: Vec<ConsentRecord>,
     pub attributes: Map<String, Value>,
     pub contacts: Vec<Contact>,
-    /// Loyalty points balance; the ledger arrives with the loyalty core.
+    /// Loyalty points balance (the sum of the ledger).
     pub balance: i64,
     pub version: i64,
     pub created_at: DateTime<Utc>,
@@ -342,8 +342,11 @@ impl App {
         let stored = store::load(&mut tx.db(), id)
             .await?
             .ok_or(AppError::NotFound("customer"))?;
+        let balance = kundo_store::loyalty::balance(&mut tx.db(), id).await?;
         tx.commit().await?;
-        Ok(CustomerView::build(stored, &defs))
+        let mut view = CustomerView::build(stored, &defs);
+        view.balance = balance;
+        Ok(view)
     }
 
     /// Applies a change. `if_match` is the version the caller read (from the ETag); a stale one
@@ -382,9 +385,12 @@ impl App {
             .map_err(AppError::Invalid)?;
         ensure_cards_free(&mut tx.db(), &changed.data, Some(id)).await?;
         let diff = current.data.diff(&changed.data, &defs);
+        let balance = kundo_store::loyalty::balance(&mut tx.db(), id).await?;
         if diff.is_empty() && changed.consents.is_empty() {
             tx.commit().await?;
-            return Ok(CustomerView::build(current, &defs));
+            let mut view = CustomerView::build(current, &defs);
+            view.balance = balance;
+            return Ok(view);
         }
         let doc = search_doc(&current.meta.customer_number, &changed.data);
         let change = store::Change {
@@ -424,7 +430,9 @@ impl App {
             .await?
             .ok_or(AppError::NotFound("customer"))?;
         tx.commit().await?;
-        Ok(CustomerView::build(stored, &defs))
+        let mut view = CustomerView::build(stored, &defs);
+        view.balance = balance;
+        Ok(view)
     }
 
     pub async fn list_customers(&self, filter: ListFilter) -> Result<Page<CustomerSummary>> {
@@ -483,6 +491,12 @@ impl App {
             },
         };
         let v = view.ok_or(AppError::NotFound("customer"))?;
+        let balance = kundo_store::loyalty::balance(&mut conn.db(), v.id).await?;
+        let vouchers = kundo_store::vouchers::of_customer(&mut conn.db(), v.id, true)
+            .await?
+            .into_iter()
+            .map(|x| json!({"code": x.code, "kind": x.kind, "value_type": x.value_type, "value": x.value, "currency": x.currency, "min_order": x.min_order, "channels": x.channels, "valid_until": x.valid_until}))
+            .collect();
         Ok(LookupAnswer {
             customer_number: v.customer_number,
             status: v.status,
@@ -490,8 +504,8 @@ impl App {
             first_name: v.first_name,
             last_name: v.last_name,
             company_name: v.company_name,
-            balance: 0,
-            vouchers: Vec::new(),
+            balance,
+            vouchers,
         })
     }
 

@@ -6,6 +6,9 @@ pub mod auth;
 pub mod csv_io;
 pub mod customers;
 pub mod demo;
+pub mod receipts;
+pub mod runs;
+pub mod vouchers;
 
 use std::sync::Arc;
 
@@ -33,6 +36,14 @@ pub enum AppError {
     Store(#[from] StoreError),
     #[error("{0}")]
     Io(String),
+    /// A voucher code that cannot be one (wrong length, character or check character).
+    #[error("{0}")]
+    InvalidCode(String),
+    /// The voucher exists but cannot be used here and now (expired, wrong channel, …).
+    #[error("the voucher cannot be used: {0}")]
+    VoucherRefused(&'static str),
+    #[error("the voucher was redeemed already")]
+    AlreadyRedeemed { at: Option<chrono::DateTime<chrono::Utc>>, channel: Option<String>, store_code: Option<String> },
 }
 
 impl AppError {
@@ -48,6 +59,8 @@ pub type Result<T> = std::result::Result<T, AppError>;
 pub struct App {
     pub store: Store,
     pub auth_cache: Arc<AuthCache>,
+    /// Where files for people go (lettershop batches); `None` on PostgreSQL without a data dir.
+    pub files_dir: Option<std::path::PathBuf>,
     attributes:
         Arc<tokio::sync::RwLock<Option<Arc<Vec<kundo_core::attributes::AttributeDefinition>>>>>,
 }
@@ -57,6 +70,7 @@ impl App {
         Self {
             store,
             auth_cache: Arc::new(AuthCache::default()),
+            files_dir: None,
             attributes: Arc::default(),
         }
     }

@@ -6,4 +6,7 @@ pub mod contact;
 pub mod customer;
 pub mod demo;
 pub mod error;
+pub mod loyalty_runs;
+pub mod points;
 pub mod search;
+pub mod voucher_code;

@@ -119,21 +119,26 @@ pub struct CustomerSummary {
     pub country: Option<String>,
 }
 
-/// Allocates `n` customer ids. SQLite: inside the `BEGIN IMMEDIATE` transaction nobody else can
-/// insert, so MAX(id) is safe. PostgreSQL: the identity column's sequence.
+/// Allocates `n` customer ids (see [`reserve_ids_in`]).
 pub async fn reserve_ids(db: &mut Db<'_>, n: usize) -> crate::Result<Vec<i64>> {
+    reserve_ids_in(db, "customers", n).await
+}
+
+/// Allocates `n` ids of `table` before its rows are written, so that related rows can refer to
+/// them in the same multi-row statements. SQLite: inside the `BEGIN IMMEDIATE` transaction nobody
+/// else can insert, so MAX(id) is safe. PostgreSQL: the identity column's sequence.
+pub async fn reserve_ids_in(db: &mut Db<'_>, table: &'static str, n: usize) -> crate::Result<Vec<i64>> {
     if n == 0 {
         return Ok(Vec::new());
     }
     with_db!(db, c, pg => {
         if pg {
-            let rows = sqlx::query("SELECT nextval(pg_get_serial_sequence('customers', 'id')) AS id FROM generate_series(1, $1)")
-                .bind(n as i64)
-                .fetch_all(&mut *c)
-                .await?;
+            let sql = format!("SELECT nextval(pg_get_serial_sequence('{table}', 'id')) AS id FROM generate_series(1, $1)");
+            let rows = sqlx::query(AssertSqlSafe(sql)).bind(n as i64).fetch_all(&mut *c).await?;
             rows.iter().map(|r| r.try_get::<i64, _>("id").map_err(StoreError::from)).collect()
         } else {
-            let max: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM customers").fetch_one(&mut *c).await?;
+            let sql = format!("SELECT COALESCE(MAX(id), 0) FROM {table}");
+            let max: i64 = sqlx::query_scalar(AssertSqlSafe(sql)).fetch_one(&mut *c).await?;
             Ok((1..=n as i64).map(|i| max + i).collect())
         }
     })

@@ -8,10 +8,12 @@ pub mod attributes;
 pub mod audit;
 pub mod auth;
 pub mod customers;
+pub mod loyalty;
 mod db;
 pub mod rows;
 pub mod search;
 pub mod testing;
+pub mod vouchers;
 
 pub use db::{Backend, Conn, Db, PoolSize, Store, StoreError, Tx, redact};
 

@@ -90,6 +90,18 @@ pub async fn insert_rows(
     columns: &[&'static str],
     rows: Vec<Vec<Val>>,
 ) -> crate::Result<()> {
+    upsert_rows(db, table, columns, rows, "").await
+}
+
+/// Like [`insert_rows`], with a conflict clause (a constant of the caller) appended to each
+/// statement.
+pub async fn upsert_rows(
+    db: &mut Db<'_>,
+    table: &'static str,
+    columns: &[&'static str],
+    rows: Vec<Vec<Val>>,
+    on_conflict: &str,
+) -> crate::Result<()> {
     if rows.is_empty() || columns.is_empty() {
         return Ok(());
     }
@@ -98,7 +110,7 @@ pub async fn insert_rows(
     while iter.peek().is_some() {
         let chunk: Vec<Vec<Val>> = iter.by_ref().take(per_statement).collect();
         with_db!(db, c, pg => {
-            let sql = values_sql(table, columns, chunk.len(), pg);
+            let sql = values_sql(table, columns, chunk.len(), pg) + on_conflict;
             let mut q = sqlx::query(AssertSqlSafe(sql));
             for row in chunk {
                 for v in row {

@@ -31,6 +31,9 @@ pub struct ProblemBody {
     pub field: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// Problem-specific members (RFC 9457 extensions), e.g. when and where a voucher was redeemed.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 impl Problem {
@@ -42,11 +45,17 @@ impl Problem {
             detail: None,
             field: None,
             errors: Vec::new(),
+            extra: serde_json::Map::new(),
         }))
     }
 
     pub fn detail(mut self, detail: impl Into<String>) -> Self {
         self.0.detail = Some(detail.into());
+        self
+    }
+
+    pub fn with(mut self, key: &str, value: serde_json::Value) -> Self {
+        self.0.extra.insert(key.to_string(), value);
         self
     }
 
@@ -138,6 +147,23 @@ impl From<AppError> for Problem {
                     "store-unavailable",
                     "The database could not complete the request",
                 )
+            }
+            AppError::InvalidCode(msg) => Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid-code", "Not a valid voucher code").field("code", msg),
+            AppError::VoucherRefused(reason) => Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "voucher-not-usable", "The voucher cannot be used")
+                .detail(format!("the voucher cannot be used: {reason}"))
+                .with("reason", serde_json::Value::from(reason)),
+            AppError::AlreadyRedeemed { at, channel, store_code } => {
+                let when = at.map(|t| t.to_rfc3339()).unwrap_or_default();
+                let place = match (&channel, &store_code) {
+                    (_, Some(s)) => format!("in store {s}"),
+                    (Some(c), None) => format!("via {c}"),
+                    _ => String::new(),
+                };
+                Problem::new(StatusCode::CONFLICT, "already-redeemed", "Already redeemed")
+                    .detail(format!("the voucher was redeemed at {when} {place}").trim().to_string())
+                    .with("redeemed_at", serde_json::json!(at))
+                    .with("redeemed_channel", serde_json::json!(channel))
+                    .with("redeemed_store", serde_json::json!(store_code))
             }
             AppError::Io(e) => {
                 tracing::error!(error = %e, "internal error");

@@ -4,6 +4,7 @@
 mod bench;
 mod config;
 mod progress;
+mod scheduler;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -77,11 +78,34 @@ enum Command {
         #[arg(long, default_value_t = 36)]
         stores: usize,
     },
+    /// Run an automatic job now: bonus, birthday or expiry (idempotent per period).
+    Run {
+        #[command(subcommand)]
+        job: RunJob,
+    },
     /// Measure throughput and latency (see BENCHMARKS.md).
     Bench {
         #[command(subcommand)]
         what: bench::BenchWhat,
     },
+}
+
+#[derive(Subcommand)]
+enum RunJob {
+    /// The monthly bonus run: points above the threshold become vouchers.
+    Bonus {
+        /// The month, YYYY-MM.
+        #[arg(long)]
+        period: String,
+    },
+    /// Birthday vouchers for the birthdays `lead` days after this date.
+    Birthday {
+        /// The run date, YYYY-MM-DD (default: today).
+        #[arg(long)]
+        date: Option<String>,
+    },
+    /// Expire vouchers past their validity.
+    Expiry,
 }
 
 #[derive(Subcommand)]
@@ -180,6 +204,16 @@ fn init_logging(format: Option<&str>) {
     } else {
         let _ = builder.try_init();
     }
+}
+
+/// The application over the configured database, with the data directory for files.
+pub async fn app_for(db: &DbArgs, file: &FileConfig) -> Result<App, String> {
+    let mut app = App::new(open(db, file).await?);
+    app.files_dir = match db.target(file) {
+        Target::DataDir(dir) => Some(dir),
+        Target::Url(_) => db.data_dir.clone().or(file.data_dir.clone()),
+    };
+    Ok(app)
 }
 
 pub async fn open(db: &DbArgs, file: &FileConfig) -> Result<Store, String> {
@@ -320,6 +354,25 @@ async fn run(cli: Cli) -> Result<(), String> {
             make_demo(&app, customers, seed, stores).await
         }
         Command::Bench { what } => bench::run(&cli.db, &file, what).await,
+        Command::Run { job } => {
+            let app = app_for(&cli.db, &file).await?;
+            let spinner = progress::spinner("running");
+            let summary = match job {
+                RunJob::Bonus { period } => {
+                    let run = app.bonus_run(&Actor::cli(), &period, &Default::default(), Default::default()).await.map_err(describe)?;
+                    serde_json::to_string_pretty(&run).unwrap_or_default()
+                }
+                RunJob::Birthday { date } => {
+                    let date = date.unwrap_or_else(|| chrono::Utc::now().date_naive().to_string());
+                    let run = app.birthday_run(&date, &Default::default(), Default::default()).await.map_err(describe)?;
+                    serde_json::to_string_pretty(&run).unwrap_or_default()
+                }
+                RunJob::Expiry => format!("{{\"vouchers_expired\": {}}}", app.expire_vouchers().await.map_err(describe)?),
+            };
+            spinner.finish_and_clear();
+            println!("{summary}");
+            Ok(())
+        }
     }
 }
 
@@ -429,8 +482,8 @@ async fn serve(
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
-    let store = open(db, file).await?;
-    let app = App::new(store.clone());
+    let app = app_for(db, file).await?;
+    let store = app.store.clone();
     let mut login = None;
     if let Some(n) = demo {
         let mut conn = store.acquire().await.map_err(|e| e.to_string())?;
@@ -457,6 +510,7 @@ async fn serve(
         }
         login = Some(password);
     }
+    tokio::spawn(scheduler::run(app.clone()));
     let router = kundo_web::router(app);
     println!(
         "Kundo is listening on http://{addr} ({})",

@@ -1,0 +1,45 @@
+//! The jobs inside `serve`: the monthly bonus run on the 1st, birthday vouchers and voucher
+//! expiry every day. Each job is idempotent per period, so checking once a minute is safe, a
+//! restart catches up, and a second instance that races for the same run fails on the run's
+//! unique items instead of issuing twice.
+
+use std::time::Duration;
+
+use chrono::{Datelike, NaiveDate, Utc};
+use kundo_app::{Actor, App};
+
+pub async fn run(app: App) {
+    let actor = Actor { name: "scheduler".into(), scopes: vec!["admin".into()], csrf_token: None };
+    let mut done_for: Option<NaiveDate> = None;
+    let mut tick = tokio::time::interval(Duration::from_secs(60));
+    loop {
+        tick.tick().await;
+        let today = Utc::now().date_naive();
+        if done_for == Some(today) {
+            continue;
+        }
+        let mut ok = true;
+        if today.day() == 1 {
+            let period = format!("{:04}-{:02}", today.year(), today.month());
+            if let Err(e) = app.bonus_run(&actor, &period, &Default::default(), Default::default()).await {
+                tracing::error!(error = %e, %period, "bonus run failed; retrying in a minute");
+                ok = false;
+            }
+        }
+        if let Err(e) = app.birthday_run(&today.to_string(), &Default::default(), Default::default()).await {
+            tracing::error!(error = %e, "birthday run failed; retrying in a minute");
+            ok = false;
+        }
+        match app.expire_vouchers().await {
+            Ok(n) if n > 0 => tracing::info!(expired = n, "vouchers expired"),
+            Ok(_) => {}
+            Err(e) => {
+                tracing::error!(error = %e, "voucher expiry failed; retrying in a minute");
+                ok = false;
+            }
+        }
+        if ok {
+            done_for = Some(today);
+        }
+    }
+}
