@@ -43,7 +43,11 @@ pub enum AppError {
     #[error("the voucher cannot be used: {0}")]
     VoucherRefused(&'static str),
     #[error("the voucher was redeemed already")]
-    AlreadyRedeemed { at: Option<chrono::DateTime<chrono::Utc>>, channel: Option<String>, store_code: Option<String> },
+    AlreadyRedeemed {
+        at: Option<chrono::DateTime<chrono::Utc>>,
+        channel: Option<String>,
+        store_code: Option<String>,
+    },
 }
 
 impl AppError {

@@ -84,7 +84,10 @@ fn text(e: &mut Errors, field: &str, v: &str, max: usize) {
 }
 
 /// Checks a receipt on its own (no database): shapes, amounts, channel, time.
-pub fn validate_receipt(r: &ReceiptInput, now: DateTime<Utc>) -> std::result::Result<DateTime<Utc>, Vec<FieldError>> {
+pub fn validate_receipt(
+    r: &ReceiptInput,
+    now: DateTime<Utc>,
+) -> std::result::Result<DateTime<Utc>, Vec<FieldError>> {
     let mut e = Errors::default();
     text(&mut e, "source", &r.source, 100);
     text(&mut e, "external_id", &r.external_id, 100);
@@ -100,9 +103,15 @@ pub fn validate_receipt(r: &ReceiptInput, now: DateTime<Utc>) -> std::result::Re
         e.push("currency", "must be an ISO 4217 code such as CHF or EUR");
     }
     if r.card_number.is_some() && r.customer_number.is_some() {
-        e.push("customer_number", "give either card_number or customer_number, not both");
+        e.push(
+            "customer_number",
+            "give either card_number or customer_number, not both",
+        );
     }
-    let occurred = e.check("occurred_at", kundo_core::customer::parse_timestamp(&r.occurred_at));
+    let occurred = e.check(
+        "occurred_at",
+        kundo_core::customer::parse_timestamp(&r.occurred_at),
+    );
     if let Some(t) = occurred {
         if t > now + chrono::Duration::minutes(5) {
             e.push("occurred_at", "lies in the future");
@@ -115,10 +124,16 @@ pub fn validate_receipt(r: &ReceiptInput, now: DateTime<Utc>) -> std::result::Re
         text(&mut e, &format!("lines[{i}].sku"), &l.sku, 64);
         text(&mut e, &format!("lines[{i}].category"), &l.category, 100);
         if l.quantity <= 0 || l.quantity > 1_000_000 {
-            e.push(format!("lines[{i}].quantity"), "must be between 1 and 1000000 (returns go to …/returns)");
+            e.push(
+                format!("lines[{i}].quantity"),
+                "must be between 1 and 1000000 (returns go to …/returns)",
+            );
         }
         if l.amount < 0 || l.amount > 100_000_000_000 {
-            e.push(format!("lines[{i}].amount"), "must be a non-negative amount in minor units");
+            e.push(
+                format!("lines[{i}].amount"),
+                "must be a non-negative amount in minor units",
+            );
         }
     }
     match occurred {
@@ -134,14 +149,20 @@ pub struct RulesBook {
 
 impl RulesBook {
     pub fn at(&self, t: DateTime<Utc>) -> PointsRules {
-        self.versions.iter().rev().find(|(from, _)| *from <= t).map(|(_, r)| r.clone()).unwrap_or_default()
+        self.versions
+            .iter()
+            .rev()
+            .find(|(from, _)| *from <= t)
+            .map(|(_, r)| r.clone())
+            .unwrap_or_default()
     }
 }
 
 async fn rules_book(db: &mut Db<'_>) -> Result<RulesBook> {
     let mut versions = Vec::new();
     for (_, from, rules, _, _) in store::rules_versions(db).await? {
-        let parsed: PointsRules = serde_json::from_str(&rules).map_err(|e| AppError::Io(format!("stored points rules are unreadable: {e}")))?;
+        let parsed: PointsRules = serde_json::from_str(&rules)
+            .map_err(|e| AppError::Io(format!("stored points rules are unreadable: {e}")))?;
         versions.push((from, parsed));
     }
     Ok(RulesBook { versions })
@@ -157,9 +178,16 @@ struct Raced;
 impl App {
     /// Books a batch of receipts in one transaction. Each item gets its own outcome: a booking,
     /// a replay, or a problem; a bad item never blocks the others.
-    pub async fn book_receipts(&self, actor: &Actor, items: Vec<ReceiptInput>) -> Result<Vec<std::result::Result<Booked, AppError>>> {
+    pub async fn book_receipts(
+        &self,
+        actor: &Actor,
+        items: Vec<ReceiptInput>,
+    ) -> Result<Vec<std::result::Result<Booked, AppError>>> {
         if items.len() > MAX_BATCH {
-            return Err(AppError::invalid("receipts", format!("at most {MAX_BATCH} receipts per batch")));
+            return Err(AppError::invalid(
+                "receipts",
+                format!("at most {MAX_BATCH} receipts per batch"),
+            ));
         }
         // PostgreSQL: a concurrent batch may claim one of our receipts between our check and
         // our insert; then the whole batch runs again and sees it as a duplicate.
@@ -169,18 +197,28 @@ impl App {
                 Err(Raced) => continue,
             }
         }
-        Err(AppError::Io("receipts kept racing with concurrent bookings".into()))
+        Err(AppError::Io(
+            "receipts kept racing with concurrent bookings".into(),
+        ))
     }
 
-    async fn try_book(&self, actor: &Actor, items: &[ReceiptInput]) -> Result<std::result::Result<Vec<std::result::Result<Booked, AppError>>, Raced>> {
+    async fn try_book(
+        &self,
+        actor: &Actor,
+        items: &[ReceiptInput],
+    ) -> Result<std::result::Result<Vec<std::result::Result<Booked, AppError>>, Raced>> {
         let now = Utc::now();
         let mut out: Vec<Slot> = items.iter().map(|_| Slot::Pending).collect();
         let mut valid: Vec<Option<Valid>> = Vec::with_capacity(items.len());
         for (i, r) in items.iter().enumerate() {
             match validate_receipt(r, now) {
                 Ok(t) => {
-                    let hash = crate::auth::sha256_hex(&serde_json::to_string(r).unwrap_or_default());
-                    valid.push(Some(Valid { occurred_at: t, hash }));
+                    let hash =
+                        crate::auth::sha256_hex(&serde_json::to_string(r).unwrap_or_default());
+                    valid.push(Some(Valid {
+                        occurred_at: t,
+                        hash,
+                    }));
                 }
                 Err(errs) => {
                     out[i] = Slot::Done(Err(AppError::Invalid(errs)));
@@ -189,12 +227,38 @@ impl App {
             }
         }
         let mut tx = self.store.begin_write().await?;
-        let keys: Vec<(String, String)> = items.iter().zip(&valid).filter(|(_, v)| v.is_some()).map(|(r, _)| (r.source.clone(), r.external_id.clone())).collect();
+        let keys: Vec<(String, String)> = items
+            .iter()
+            .zip(&valid)
+            .filter(|(_, v)| v.is_some())
+            .map(|(r, _)| (r.source.clone(), r.external_id.clone()))
+            .collect();
         let existing: HashMap<(String, String), store::ReceiptRow> =
-            store::find_receipts(&mut tx.db(), &keys).await?.into_iter().map(|r| ((r.source.clone(), r.external_id.clone()), r)).collect();
-        let codes: Vec<String> = items.iter().filter_map(|r| r.store_code.clone()).collect::<HashSet<_>>().into_iter().collect();
-        let known: HashSet<String> = store::known_stores(&mut tx.db(), &codes).await?.into_iter().collect();
-        let cards: Vec<String> = items.iter().filter_map(|r| r.card_number.as_ref().map(|c| c.split_whitespace().collect::<String>())).collect::<HashSet<_>>().into_iter().collect();
+            store::find_receipts(&mut tx.db(), &keys)
+                .await?
+                .into_iter()
+                .map(|r| ((r.source.clone(), r.external_id.clone()), r))
+                .collect();
+        let codes: Vec<String> = items
+            .iter()
+            .filter_map(|r| r.store_code.clone())
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
+        let known: HashSet<String> = store::known_stores(&mut tx.db(), &codes)
+            .await?
+            .into_iter()
+            .collect();
+        let cards: Vec<String> = items
+            .iter()
+            .filter_map(|r| {
+                r.card_number
+                    .as_ref()
+                    .map(|c| c.split_whitespace().collect::<String>())
+            })
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
         let by_card = store::customers_by_card(&mut tx.db(), &cards).await?;
         let mut by_number: HashMap<String, Option<i64>> = HashMap::new();
         for n in items.iter().filter_map(|r| r.customer_number.as_deref()) {
@@ -217,9 +281,18 @@ impl App {
             let key = (r.source.clone(), r.external_id.clone());
             if let Some(prev) = existing.get(&key) {
                 out[i] = Slot::Done(if prev.request_hash == v.hash {
-                    Ok(Booked { status: 200, body: prev.response.clone() })
+                    Ok(Booked {
+                        status: 200,
+                        body: prev.response.clone(),
+                    })
                 } else {
-                    Err(AppError::Conflict { field: "external_id".into(), message: format!("receipt {}/{} was booked before with other content", r.source, r.external_id) })
+                    Err(AppError::Conflict {
+                        field: "external_id".into(),
+                        message: format!(
+                            "receipt {}/{} was booked before with other content",
+                            r.source, r.external_id
+                        ),
+                    })
                 });
                 continue;
             }
@@ -229,35 +302,63 @@ impl App {
                 out[i] = if same {
                     Slot::SameAs(first)
                 } else {
-                    Slot::Done(Err(AppError::Conflict { field: "external_id".into(), message: "the same receipt appears twice in this batch with different content".into() }))
+                    Slot::Done(Err(AppError::Conflict {
+                        field: "external_id".into(),
+                        message:
+                            "the same receipt appears twice in this batch with different content"
+                                .into(),
+                    }))
                 };
                 continue;
             }
             if let Some(code) = &r.store_code {
                 if !known.contains(code) {
-                    out[i] = Slot::Done(Err(AppError::invalid("store_code", format!("store {code} does not exist"))));
+                    out[i] = Slot::Done(Err(AppError::invalid(
+                        "store_code",
+                        format!("store {code} does not exist"),
+                    )));
                     continue;
                 }
             }
             let customer_id = match (&r.card_number, &r.customer_number) {
-                (Some(card), _) => match by_card.get(&card.split_whitespace().collect::<String>()) {
-                    Some(id) => Some(*id),
-                    None => {
-                        out[i] = Slot::Done(Err(AppError::invalid("card_number", "no active card with this number")));
-                        continue;
+                (Some(card), _) => {
+                    match by_card.get(&card.split_whitespace().collect::<String>()) {
+                        Some(id) => Some(*id),
+                        None => {
+                            out[i] = Slot::Done(Err(AppError::invalid(
+                                "card_number",
+                                "no active card with this number",
+                            )));
+                            continue;
+                        }
                     }
-                },
+                }
                 (None, Some(n)) => match by_number.get(n).copied().flatten() {
                     Some(id) => Some(id),
                     None => {
-                        out[i] = Slot::Done(Err(AppError::invalid("customer_number", "no customer with this number")));
+                        out[i] = Slot::Done(Err(AppError::invalid(
+                            "customer_number",
+                            "no customer with this number",
+                        )));
                         continue;
                     }
                 },
                 (None, None) => None,
             };
-            let lines: Vec<ScoreLine> = r.lines.iter().map(|l| ScoreLine { category: &l.category, amount: l.amount }).collect();
-            let ctx = ScoreContext { occurred_at: v.occurred_at, store_code: r.store_code.as_deref(), channel: &r.channel, segment_ids: &[] };
+            let lines: Vec<ScoreLine> = r
+                .lines
+                .iter()
+                .map(|l| ScoreLine {
+                    category: &l.category,
+                    amount: l.amount,
+                })
+                .collect();
+            let ctx = ScoreContext {
+                occurred_at: v.occurred_at,
+                store_code: r.store_code.as_deref(),
+                channel: &r.channel,
+                segment_ids: &[],
+            };
             let s = score(&rules.at(v.occurred_at), &ctx, &lines);
             let points = if customer_id.is_some() { s.points } else { 0 };
             seen_in_batch.insert(key, i);
@@ -285,13 +386,22 @@ impl App {
                         .iter()
                         .zip(&s.line_weights)
                         .enumerate()
-                        .map(|(n, (l, w))| NewLine { line_no: n as i64 + 1, sku: l.sku.clone(), category: l.category.clone(), quantity: l.quantity, amount: l.amount, weight: *w, original_line_no: None })
+                        .map(|(n, (l, w))| NewLine {
+                            line_no: n as i64 + 1,
+                            sku: l.sku.clone(),
+                            category: l.category.clone(),
+                            quantity: l.quantity,
+                            amount: l.amount,
+                            weight: *w,
+                            original_line_no: None,
+                        })
                         .collect(),
                 },
             });
         }
 
-        let ids = kundo_store::customers::reserve_ids_in(&mut tx.db(), "receipts", new.len()).await?;
+        let ids =
+            kundo_store::customers::reserve_ids_in(&mut tx.db(), "receipts", new.len()).await?;
         for (n, id) in new.iter_mut().zip(ids) {
             n.receipt.id = id;
         }
@@ -358,17 +468,29 @@ impl App {
         store::add_purchases(&mut tx.db(), &deltas).await?;
         tx.commit().await?;
         for n in new {
-            out[n.index] = Slot::Done(Ok(Booked { status: 201, body: n.receipt.response }));
+            out[n.index] = Slot::Done(Ok(Booked {
+                status: 201,
+                body: n.receipt.response,
+            }));
         }
         // A receipt repeated inside the batch answers like a resend of its first occurrence.
-        let bodies: Vec<Option<String>> = out.iter().map(|o| match o { Slot::Done(Ok(b)) => Some(b.body.clone()), _ => None }).collect();
+        let bodies: Vec<Option<String>> = out
+            .iter()
+            .map(|o| match o {
+                Slot::Done(Ok(b)) => Some(b.body.clone()),
+                _ => None,
+            })
+            .collect();
         let final_out = out
             .into_iter()
             .map(|o| match o {
                 Slot::Done(r) => r,
                 Slot::SameAs(first) => match bodies.get(first).cloned().flatten() {
                     Some(body) => Ok(Booked { status: 200, body }),
-                    None => Err(AppError::Conflict { field: "external_id".into(), message: "repeats a receipt of this batch that was not booked".into() }),
+                    None => Err(AppError::Conflict {
+                        field: "external_id".into(),
+                        message: "repeats a receipt of this batch that was not booked".into(),
+                    }),
                 },
                 Slot::Pending => Err(AppError::Io("receipt was not decided".into())),
             })
@@ -378,11 +500,20 @@ impl App {
 
     /// One receipt (the batch of one).
     pub async fn book_receipt(&self, actor: &Actor, input: ReceiptInput) -> Result<Booked> {
-        self.book_receipts(actor, vec![input]).await?.pop().unwrap_or_else(|| Err(AppError::Io("no outcome".into())))
+        self.book_receipts(actor, vec![input])
+            .await?
+            .pop()
+            .unwrap_or_else(|| Err(AppError::Io("no outcome".into())))
     }
 
     /// Books a return of some lines of a receipt and reverses the points in proportion.
-    pub async fn book_return(&self, actor: &Actor, source: &str, external_id: &str, input: ReturnInput) -> Result<Booked> {
+    pub async fn book_return(
+        &self,
+        actor: &Actor,
+        source: &str,
+        external_id: &str,
+        input: ReturnInput,
+    ) -> Result<Booked> {
         let now = Utc::now();
         let mut e = Errors::default();
         text(&mut e, "external_id", &input.external_id, 100);
@@ -395,7 +526,10 @@ impl App {
         }
         for (i, l) in input.lines.iter().enumerate() {
             if l.sku.is_none() && l.line_no.is_none() {
-                e.push(format!("lines[{i}]"), "name the original line by sku or line_no");
+                e.push(
+                    format!("lines[{i}]"),
+                    "name the original line by sku or line_no",
+                );
             }
             if l.quantity <= 0 {
                 e.push(format!("lines[{i}].quantity"), "must be at least 1");
@@ -404,20 +538,39 @@ impl App {
                 e.push(format!("lines[{i}].amount"), "must not be negative");
             }
         }
-        let Some(occurred_at) = occurred_at.filter(|_| e.is_empty()) else { return Err(AppError::Invalid(e.0)) };
-        let hash = crate::auth::sha256_hex(&format!("{source}\u{0}{external_id}\u{0}{}", serde_json::to_string(&input).unwrap_or_default()));
+        let Some(occurred_at) = occurred_at.filter(|_| e.is_empty()) else {
+            return Err(AppError::Invalid(e.0));
+        };
+        let hash = crate::auth::sha256_hex(&format!(
+            "{source}\u{0}{external_id}\u{0}{}",
+            serde_json::to_string(&input).unwrap_or_default()
+        ));
 
         let mut tx = self.store.begin_write().await?;
-        let original = store::receipt_for_return(&mut tx.db(), source, external_id).await?.ok_or(AppError::NotFound("receipt"))?;
+        let original = store::receipt_for_return(&mut tx.db(), source, external_id)
+            .await?
+            .ok_or(AppError::NotFound("receipt"))?;
         if original.kind != "sale" {
-            return Err(AppError::invalid("external_id", "a return cannot be returned"));
+            return Err(AppError::invalid(
+                "external_id",
+                "a return cannot be returned",
+            ));
         }
         let key = (original.source.clone(), input.external_id.clone());
-        if let Some(prev) = store::find_receipts(&mut tx.db(), std::slice::from_ref(&key)).await?.pop() {
+        if let Some(prev) = store::find_receipts(&mut tx.db(), std::slice::from_ref(&key))
+            .await?
+            .pop()
+        {
             return if prev.request_hash == hash {
-                Ok(Booked { status: 200, body: prev.response })
+                Ok(Booked {
+                    status: 200,
+                    body: prev.response,
+                })
             } else {
-                Err(AppError::Conflict { field: "external_id".into(), message: format!("{}/{} was booked before with other content", key.0, key.1) })
+                Err(AppError::Conflict {
+                    field: "external_id".into(),
+                    message: format!("{}/{} was booked before with other content", key.0, key.1),
+                })
             };
         }
         let lines = store::lines(&mut tx.db(), original.id).await?;
@@ -434,31 +587,88 @@ impl App {
                 }
             });
             let Some(o) = candidate else {
-                return Err(AppError::invalid(format!("lines[{i}]"), "no line of the receipt matches (or it was returned in full already)"));
+                return Err(AppError::invalid(
+                    format!("lines[{i}]"),
+                    "no line of the receipt matches (or it was returned in full already)",
+                ));
             };
             let (q_done, a_done, w_done) = taken.get(&o.line_no).copied().unwrap_or((0, 0, 0));
             if l.quantity > o.quantity - q_done {
-                return Err(AppError::invalid(format!("lines[{i}].quantity"), format!("only {} of {} left to return", o.quantity - q_done, o.sku)));
+                return Err(AppError::invalid(
+                    format!("lines[{i}].quantity"),
+                    format!("only {} of {} left to return", o.quantity - q_done, o.sku),
+                ));
             }
-            let amount = l.amount.unwrap_or_else(|| if o.quantity > 0 { o.amount * l.quantity / o.quantity } else { 0 });
+            let amount = l.amount.unwrap_or_else(|| {
+                if o.quantity > 0 {
+                    o.amount * l.quantity / o.quantity
+                } else {
+                    0
+                }
+            });
             if amount > o.amount - a_done {
-                return Err(AppError::invalid(format!("lines[{i}].amount"), format!("more than was paid: {} left of line {}", o.amount - a_done, o.line_no)));
+                return Err(AppError::invalid(
+                    format!("lines[{i}].amount"),
+                    format!(
+                        "more than was paid: {} left of line {}",
+                        o.amount - a_done,
+                        o.line_no
+                    ),
+                ));
             }
             // The last unit returns whatever weight is left, so a full return reverses all.
-            let weight = if l.quantity == o.quantity - q_done { o.weight - w_done } else if o.amount > 0 { (i128::from(o.weight) * i128::from(amount) / i128::from(o.amount)) as i64 } else { 0 };
+            // What is left of the line's weight goes with the last of its amount, so a line
+            // returned in several parts reverses all of its points and never more.
+            let weight = if amount == o.amount - a_done {
+                o.weight - w_done
+            } else if o.amount > 0 {
+                i64::try_from(i128::from(o.weight) * i128::from(amount) / i128::from(o.amount))
+                    .unwrap_or(0)
+            } else {
+                0
+            };
             let t = taken.entry(o.line_no).or_insert((0, 0, 0));
             t.0 += l.quantity;
             t.1 += amount;
             t.2 += weight;
-            new_lines.push(NewLine { line_no: i as i64 + 1, sku: o.sku.clone(), category: o.category.clone(), quantity: l.quantity, amount, weight, original_line_no: Some(o.line_no) });
+            new_lines.push(NewLine {
+                line_no: i as i64 + 1,
+                sku: o.sku.clone(),
+                category: o.category.clone(),
+                quantity: l.quantity,
+                amount,
+                weight,
+                original_line_no: Some(o.line_no),
+            });
         }
         let weight_now: i64 = new_lines.iter().map(|l| l.weight).sum();
-        let reversed = if original.customer_id.is_some() { points_to_reverse(original.points, original.weight, returned_before, weight_now) } else { 0 };
-        let id = kundo_store::customers::reserve_ids_in(&mut tx.db(), "receipts", 1).await?.pop().ok_or_else(|| AppError::Io("no id".into()))?;
+        let reversed = if original.customer_id.is_some() {
+            points_to_reverse(
+                original.points,
+                original.weight,
+                returned_before,
+                weight_now,
+            )
+        } else {
+            0
+        };
+        let id = kundo_store::customers::reserve_ids_in(&mut tx.db(), "receipts", 1)
+            .await?
+            .pop()
+            .ok_or_else(|| AppError::Io("no id".into()))?;
         let mut balance = None;
         if let Some(c) = original.customer_id {
             let entries = if reversed != 0 {
-                vec![LedgerEntry { customer_id: c, kind: "reverse", points: -reversed, receipt_id: Some(id), voucher_id: None, run_id: None, reason: Some(format!("return of {source}/{external_id}")), actor: actor.name.clone() }]
+                vec![LedgerEntry {
+                    customer_id: c,
+                    kind: "reverse",
+                    points: -reversed,
+                    receipt_id: Some(id),
+                    voucher_id: None,
+                    run_id: None,
+                    reason: Some(format!("return of {source}/{external_id}")),
+                    actor: actor.name.clone(),
+                }]
             } else {
                 Vec::new()
             };
@@ -469,7 +679,8 @@ impl App {
             });
         }
         let total: i64 = new_lines.iter().map(|l| l.amount).sum();
-        let response = json!({"receipt_id": id, "points_reversed": reversed, "balance": balance}).to_string();
+        let response =
+            json!({"receipt_id": id, "points_reversed": reversed, "balance": balance}).to_string();
         let receipt = NewReceipt {
             id,
             source: original.source.clone(),
@@ -489,52 +700,119 @@ impl App {
             response: response.clone(),
             lines: new_lines,
         };
-        if store::insert_receipts(&mut tx.db(), std::slice::from_ref(&receipt), now).await?.len() != 1 {
-            return Err(AppError::Conflict { field: "external_id".into(), message: "this return is being booked concurrently".into() });
+        if store::insert_receipts(&mut tx.db(), std::slice::from_ref(&receipt), now)
+            .await?
+            .len()
+            != 1
+        {
+            return Err(AppError::Conflict {
+                field: "external_id".into(),
+                message: "this return is being booked concurrently".into(),
+            });
         }
         if let Some(c) = original.customer_id {
             // Returns count against the month of the purchase: revenue figures stay net.
             store::add_purchases(
                 &mut tx.db(),
-                &[PurchaseDelta { customer_id: c, occurred_at: original.occurred_at, month: month_of(original.occurred_at), amount: -total, receipts: 0, online: original.channel == "online", store_code: original.store_code.clone() }],
+                &[PurchaseDelta {
+                    customer_id: c,
+                    occurred_at: original.occurred_at,
+                    month: month_of(original.occurred_at),
+                    amount: -total,
+                    receipts: 0,
+                    online: original.channel == "online",
+                    store_code: original.store_code.clone(),
+                }],
             )
             .await?;
         }
         tx.commit().await?;
-        Ok(Booked { status: 201, body: response })
+        Ok(Booked {
+            status: 201,
+            body: response,
+        })
     }
 
     /// A manual correction of the points account (with a reason), audited.
-    pub async fn adjust_points(&self, actor: &Actor, customer_number: &str, points: i64, reason: &str) -> Result<i64> {
+    pub async fn adjust_points(
+        &self,
+        actor: &Actor,
+        customer_number: &str,
+        points: i64,
+        reason: &str,
+    ) -> Result<i64> {
         if points == 0 || points.abs() > 10_000_000 {
-            return Err(AppError::invalid("points", "must be a non-zero number of points up to 10,000,000"));
+            return Err(AppError::invalid(
+                "points",
+                "must be a non-zero number of points up to 10,000,000",
+            ));
         }
         if reason.trim().is_empty() || reason.len() > 500 {
             return Err(AppError::invalid("reason", "say why (1-500 characters)"));
         }
         let now = Utc::now();
         let mut tx = self.store.begin_write().await?;
-        let id = kundo_store::customers::resolve_number(&mut tx.db(), customer_number.trim()).await?.ok_or(AppError::NotFound("customer"))?;
-        let entry = LedgerEntry { customer_id: id, kind: "adjust", points, receipt_id: None, voucher_id: None, run_id: None, reason: Some(reason.trim().to_string()), actor: actor.name.clone() };
-        let balance = store::append(&mut tx.db(), &[entry], now).await?.get(&id).copied().unwrap_or(0);
-        kundo_store::audit::record(&mut tx.db(), &actor.name, "points.adjusted", Some(id), &json!({"points": points, "reason": reason.trim(), "balance": balance}), now).await?;
+        let id = kundo_store::customers::resolve_number(&mut tx.db(), customer_number.trim())
+            .await?
+            .ok_or(AppError::NotFound("customer"))?;
+        let entry = LedgerEntry {
+            customer_id: id,
+            kind: "adjust",
+            points,
+            receipt_id: None,
+            voucher_id: None,
+            run_id: None,
+            reason: Some(reason.trim().to_string()),
+            actor: actor.name.clone(),
+        };
+        let balance = store::append(&mut tx.db(), &[entry], now)
+            .await?
+            .get(&id)
+            .copied()
+            .unwrap_or(0);
+        kundo_store::audit::record(
+            &mut tx.db(),
+            &actor.name,
+            "points.adjusted",
+            Some(id),
+            &json!({"points": points, "reason": reason.trim(), "balance": balance}),
+            now,
+        )
+        .await?;
         tx.commit().await?;
         Ok(balance)
     }
 
-    pub async fn points(&self, customer_number: &str, before: Option<i64>, limit: i64) -> Result<PointsView> {
+    pub async fn points(
+        &self,
+        customer_number: &str,
+        before: Option<i64>,
+        limit: i64,
+    ) -> Result<PointsView> {
         let mut tx = self.store.begin_read().await?;
-        let id = kundo_store::customers::resolve_number(&mut tx.db(), customer_number.trim()).await?.ok_or(AppError::NotFound("customer"))?;
+        let id = kundo_store::customers::resolve_number(&mut tx.db(), customer_number.trim())
+            .await?
+            .ok_or(AppError::NotFound("customer"))?;
         let balance = store::balance(&mut tx.db(), id).await?;
         let entries = store::entries(&mut tx.db(), id, before, limit).await?;
         tx.commit().await?;
-        let next_cursor = if entries.len() as i64 == limit { entries.last().map(|e| e.id.to_string()) } else { None };
-        Ok(PointsView { balance, entries, next_cursor })
+        let next_cursor = if entries.len() as i64 == limit {
+            entries.last().map(|e| e.id.to_string())
+        } else {
+            None
+        };
+        Ok(PointsView {
+            balance,
+            entries,
+            next_cursor,
+        })
     }
 
     pub async fn purchase_figures(&self, customer_number: &str) -> Result<store::PurchaseFigures> {
         let mut tx = self.store.begin_read().await?;
-        let id = kundo_store::customers::resolve_number(&mut tx.db(), customer_number.trim()).await?.ok_or(AppError::NotFound("customer"))?;
+        let id = kundo_store::customers::resolve_number(&mut tx.db(), customer_number.trim())
+            .await?
+            .ok_or(AppError::NotFound("customer"))?;
         let now = Utc::now();
         let from = month_of(now - chrono::Duration::days(365));
         let f = store::figures(&mut tx.db(), id, &from).await?;
@@ -543,13 +821,27 @@ impl App {
     }
 
     /// Adds a version of the points rules, in force from `valid_from`.
-    pub async fn set_points_rules(&self, actor: &Actor, valid_from: DateTime<Utc>, rules: &PointsRules) -> Result<i64> {
+    pub async fn set_points_rules(
+        &self,
+        actor: &Actor,
+        valid_from: DateTime<Utc>,
+        rules: &PointsRules,
+    ) -> Result<i64> {
         rules.validate().map_err(AppError::Invalid)?;
         let now = Utc::now();
         let text = serde_json::to_string(rules).map_err(|e| AppError::Io(e.to_string()))?;
         let mut tx = self.store.begin_write().await?;
-        let id = store::add_rules_version(&mut tx.db(), valid_from, &text, &actor.name, now).await?;
-        kundo_store::audit::record(&mut tx.db(), &actor.name, "points_rules.changed", None, &json!({"id": id, "valid_from": valid_from, "rules": rules}), now).await?;
+        let id =
+            store::add_rules_version(&mut tx.db(), valid_from, &text, &actor.name, now).await?;
+        kundo_store::audit::record(
+            &mut tx.db(),
+            &actor.name,
+            "points_rules.changed",
+            None,
+            &json!({"id": id, "valid_from": valid_from, "rules": rules}),
+            now,
+        )
+        .await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -589,7 +881,19 @@ fn clone_receipt(r: &NewReceipt) -> NewReceipt {
         points: r.points,
         request_hash: r.request_hash.clone(),
         response: r.response.clone(),
-        lines: r.lines.iter().map(|l| NewLine { line_no: l.line_no, sku: l.sku.clone(), category: l.category.clone(), quantity: l.quantity, amount: l.amount, weight: l.weight, original_line_no: l.original_line_no }).collect(),
+        lines: r
+            .lines
+            .iter()
+            .map(|l| NewLine {
+                line_no: l.line_no,
+                sku: l.sku.clone(),
+                category: l.category.clone(),
+                quantity: l.quantity,
+                amount: l.amount,
+                weight: l.weight,
+                original_line_no: l.original_line_no,
+            })
+            .collect(),
     }
 }
 
@@ -601,11 +905,24 @@ enum Slot {
 
 impl App {
     /// Adds or changes stores (the tills' locations and the online shop).
-    pub async fn upsert_stores(&self, actor: &Actor, stores: Vec<store::StoreRow>) -> Result<usize> {
+    pub async fn upsert_stores(
+        &self,
+        actor: &Actor,
+        stores: Vec<store::StoreRow>,
+    ) -> Result<usize> {
         let mut e = Errors::default();
         for (i, s) in stores.iter().enumerate() {
-            if s.code.is_empty() || s.code.len() > 40 || !s.code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-                e.push(format!("[{i}].code"), "must be 1-40 letters, digits, - or _");
+            if s.code.is_empty()
+                || s.code.len() > 40
+                || !s
+                    .code
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            {
+                e.push(
+                    format!("[{i}].code"),
+                    "must be 1-40 letters, digits, - or _",
+                );
             }
             text(&mut e, &format!("[{i}].name"), &s.name, 200);
             if !matches!(s.channel.as_str(), "store" | "online") {
@@ -618,7 +935,15 @@ impl App {
         let now = Utc::now();
         let mut tx = self.store.begin_write().await?;
         store::upsert_stores(&mut tx.db(), &stores, now).await?;
-        kundo_store::audit::record(&mut tx.db(), &actor.name, "stores.changed", None, &json!({"codes": stores.iter().map(|s| &s.code).collect::<Vec<_>>()}), now).await?;
+        kundo_store::audit::record(
+            &mut tx.db(),
+            &actor.name,
+            "stores.changed",
+            None,
+            &json!({"codes": stores.iter().map(|s| &s.code).collect::<Vec<_>>()}),
+            now,
+        )
+        .await?;
         tx.commit().await?;
         Ok(stores.len())
     }

@@ -4,7 +4,9 @@
 //! run of a period issues nothing, and a run killed half-way finishes exactly the rest.
 
 use chrono::{Datelike, Duration, NaiveDate, Utc};
-use kundo_core::loyalty_runs::{BirthdayConfig, BonusConfig, birthday_targets, bonus_conversion, parse_period};
+use kundo_core::loyalty_runs::{
+    BirthdayConfig, BonusConfig, birthday_targets, bonus_conversion, parse_period,
+};
 use kundo_store::loyalty::LedgerEntry;
 use kundo_store::vouchers::{self as store, RunRow, day_start};
 use serde_json::json;
@@ -17,8 +19,25 @@ const STEP: i64 = 2_000;
 
 /// Lettershop columns (DOMAIN §8).
 pub const LETTERSHOP_COLUMNS: &[&str] = &[
-    "customer_number", "salutation", "title", "first_name", "last_name", "company", "street", "house_number", "address_line2",
-    "postcode", "city", "country", "voucher_code", "barcode_value", "voucher_value", "currency", "valid_until", "campaign", "letter_template",
+    "customer_number",
+    "salutation",
+    "title",
+    "first_name",
+    "last_name",
+    "company",
+    "street",
+    "house_number",
+    "address_line2",
+    "postcode",
+    "city",
+    "country",
+    "voucher_code",
+    "barcode_value",
+    "voucher_value",
+    "currency",
+    "valid_until",
+    "campaign",
+    "letter_template",
 ];
 
 /// Optional stop after a number of steps: lets tests interrupt a run the way a crash would.
@@ -32,7 +51,13 @@ fn money(minor: i64) -> String {
 }
 
 impl App {
-    pub async fn bonus_run(&self, actor: &Actor, period: &str, cfg: &BonusConfig, limit: RunLimit) -> Result<RunRow> {
+    pub async fn bonus_run(
+        &self,
+        actor: &Actor,
+        period: &str,
+        cfg: &BonusConfig,
+        limit: RunLimit,
+    ) -> Result<RunRow> {
         let first_day = parse_period(period).map_err(|m| AppError::invalid("period", m))?;
         let run = self.open_run("bonus", period).await?;
         if run.state == "done" {
@@ -48,7 +73,8 @@ impl App {
             steps += 1;
             let now = Utc::now();
             let mut tx = self.store.begin_write().await?;
-            let candidates = store::bonus_candidates(&mut tx.db(), cfg.threshold_points, cursor, STEP).await?;
+            let candidates =
+                store::bonus_candidates(&mut tx.db(), cfg.threshold_points, cursor, STEP).await?;
             let Some(last) = candidates.last().map(|c| c.0) else {
                 tx.commit().await?;
                 break;
@@ -76,9 +102,19 @@ impl App {
                     valid_until: valid_from + Duration::days(cfg.validity_days),
                 };
                 let customers: Vec<Option<i64>> = members.iter().map(|(c, _)| Some(*c)).collect();
-                let vouchers = issue(&mut tx.db(), &template, &customers, Some(run.id), now).await?;
+                let vouchers =
+                    issue(&mut tx.db(), &template, &customers, Some(run.id), now).await?;
                 for ((customer, points), (_, voucher_id, _)) in members.iter().zip(vouchers) {
-                    entries.push(LedgerEntry { customer_id: *customer, kind: "convert", points: -points, receipt_id: None, voucher_id: Some(voucher_id), run_id: Some(run.id), reason: Some(format!("bonus run {period}")), actor: actor.name.clone() });
+                    entries.push(LedgerEntry {
+                        customer_id: *customer,
+                        kind: "convert",
+                        points: -points,
+                        receipt_id: None,
+                        voucher_id: Some(voucher_id),
+                        run_id: Some(run.id),
+                        reason: Some(format!("bonus run {period}")),
+                        actor: actor.name.clone(),
+                    });
                     items.push((*customer, voucher_id));
                     issued += 1;
                     converted += points;
@@ -86,17 +122,35 @@ impl App {
             }
             kundo_store::loyalty::append(&mut tx.db(), &entries, now).await?;
             store::add_run_items(&mut tx.db(), run.id, &items).await?;
-            store::advance_run(&mut tx.db(), run.id, last, issued, converted, candidates.len() as i64, now).await?;
+            store::advance_run(
+                &mut tx.db(),
+                run.id,
+                last,
+                issued,
+                converted,
+                candidates.len() as i64,
+                now,
+            )
+            .await?;
             tx.commit().await?;
             cursor = last;
         }
         self.finish_run(run.id, "bonus", period).await
     }
 
-    pub async fn birthday_run(&self, date: &str, cfg: &BirthdayConfig, limit: RunLimit) -> Result<RunRow> {
-        let run_date = NaiveDate::parse_from_str(date.trim(), "%Y-%m-%d").map_err(|_| AppError::invalid("date", "must be a date YYYY-MM-DD"))?;
+    pub async fn birthday_run(
+        &self,
+        date: &str,
+        cfg: &BirthdayConfig,
+        limit: RunLimit,
+    ) -> Result<RunRow> {
+        let run_date = NaiveDate::parse_from_str(date.trim(), "%Y-%m-%d")
+            .map_err(|_| AppError::invalid("date", "must be a date YYYY-MM-DD"))?;
         let (target, pairs) = birthday_targets(run_date, cfg.lead_days);
-        let month_days: Vec<String> = pairs.iter().map(|(m, d)| format!("{m:02}-{d:02}")).collect();
+        let month_days: Vec<String> = pairs
+            .iter()
+            .map(|(m, d)| format!("{m:02}-{d:02}"))
+            .collect();
         let from = run_date - Duration::days(365);
         let from_month = format!("{:04}-{:02}", from.year(), from.month());
         let period = run_date.format("%Y-%m-%d").to_string();
@@ -114,7 +168,16 @@ impl App {
             steps += 1;
             let now = Utc::now();
             let mut tx = self.store.begin_write().await?;
-            let candidates = store::birthday_candidates(&mut tx.db(), &month_days, &from_month, cfg.min_revenue_12m, target.year(), cursor, STEP).await?;
+            let candidates = store::birthday_candidates(
+                &mut tx.db(),
+                &month_days,
+                &from_month,
+                cfg.min_revenue_12m,
+                target.year(),
+                cursor,
+                STEP,
+            )
+            .await?;
             let Some(last) = candidates.last().copied() else {
                 tx.commit().await?;
                 break;
@@ -131,10 +194,22 @@ impl App {
             };
             let customers: Vec<Option<i64>> = candidates.iter().map(|c| Some(*c)).collect();
             let vouchers = issue(&mut tx.db(), &template, &customers, Some(run.id), now).await?;
-            let items: Vec<(i64, i64)> = vouchers.iter().filter_map(|(c, v, _)| Some(((*c)?, *v))).collect();
+            let items: Vec<(i64, i64)> = vouchers
+                .iter()
+                .filter_map(|(c, v, _)| Some(((*c)?, *v)))
+                .collect();
             store::add_run_items(&mut tx.db(), run.id, &items).await?;
             store::add_birthday_vouchers(&mut tx.db(), target.year(), &items).await?;
-            store::advance_run(&mut tx.db(), run.id, last, items.len() as i64, 0, candidates.len() as i64, now).await?;
+            store::advance_run(
+                &mut tx.db(),
+                run.id,
+                last,
+                items.len() as i64,
+                0,
+                candidates.len() as i64,
+                now,
+            )
+            .await?;
             tx.commit().await?;
             cursor = last;
         }
@@ -151,7 +226,9 @@ impl App {
 
     async fn run_state(&self, id: i64) -> Result<RunRow> {
         let mut conn = self.store.acquire().await?;
-        store::run_by_id(&mut conn.db(), id).await?.ok_or(AppError::NotFound("run"))
+        store::run_by_id(&mut conn.db(), id)
+            .await?
+            .ok_or(AppError::NotFound("run"))
     }
 
     /// Writes the run's lettershop batch and marks it done.
@@ -160,12 +237,20 @@ impl App {
         let mut tx = self.store.begin_write().await?;
         let vouchers = store::of_run(&mut tx.db(), run_id).await?;
         let ids: Vec<i64> = vouchers.iter().filter_map(|v| v.customer_id).collect();
-        let people: std::collections::HashMap<i64, store::LetterRow> = store::letter_rows(&mut tx.db(), &ids).await?.into_iter().map(|r| (r.customer_id, r)).collect();
+        let people: std::collections::HashMap<i64, store::LetterRow> =
+            store::letter_rows(&mut tx.db(), &ids)
+                .await?
+                .into_iter()
+                .map(|r| (r.customer_id, r))
+                .collect();
         let mut w = csv::Writer::from_writer(Vec::new());
-        w.write_record(LETTERSHOP_COLUMNS).map_err(|e| AppError::Io(e.to_string()))?;
+        w.write_record(LETTERSHOP_COLUMNS)
+            .map_err(|e| AppError::Io(e.to_string()))?;
         let (mut letters, mut no_address, mut no_consent) = (0i64, 0i64, 0i64);
         for v in &vouchers {
-            let Some(p) = v.customer_id.and_then(|c| people.get(&c)) else { continue };
+            let Some(p) = v.customer_id.and_then(|c| people.get(&c)) else {
+                continue;
+            };
             if p.postal_status.as_deref() != Some("ok") {
                 no_address += 1;
                 continue;
@@ -175,7 +260,11 @@ impl App {
                 continue;
             }
             let s = |o: &Option<String>| o.clone().unwrap_or_default();
-            let value = if v.value_type == "percent" { format!("{}%", money(v.value)) } else { money(v.value) };
+            let value = if v.value_type == "percent" {
+                format!("{}%", money(v.value))
+            } else {
+                money(v.value)
+            };
             w.write_record([
                 p.customer_number.clone(),
                 s(&p.salutation),
@@ -193,23 +282,37 @@ impl App {
                 v.code.clone(),
                 value,
                 v.currency.clone(),
-                (v.valid_until - Duration::days(1)).format("%Y-%m-%d").to_string(),
+                (v.valid_until - Duration::days(1))
+                    .format("%Y-%m-%d")
+                    .to_string(),
                 format!("{kind} {period}"),
                 format!("{kind}-voucher"),
             ])
             .map_err(|e| AppError::Io(e.to_string()))?;
             letters += 1;
         }
-        let content = String::from_utf8(w.into_inner().map_err(|e| AppError::Io(e.to_string()))?).map_err(|e| AppError::Io(e.to_string()))?;
+        let content = String::from_utf8(w.into_inner().map_err(|e| AppError::Io(e.to_string()))?)
+            .map_err(|e| AppError::Io(e.to_string()))?;
         store::save_lettershop_batch(&mut tx.db(), run_id, letters, &content, now).await?;
         store::finish_run(&mut tx.db(), run_id, letters, no_address, no_consent, now).await?;
-        kundo_store::audit::emit(&mut tx.db(), "run.finished", None, &json!({"run_id": run_id, "kind": kind, "period": period, "letters": letters}), now).await?;
-        let run = store::run_by_id(&mut tx.db(), run_id).await?.ok_or(AppError::NotFound("run"))?;
+        kundo_store::audit::emit(
+            &mut tx.db(),
+            "run.finished",
+            None,
+            &json!({"run_id": run_id, "kind": kind, "period": period, "letters": letters}),
+            now,
+        )
+        .await?;
+        let run = store::run_by_id(&mut tx.db(), run_id)
+            .await?
+            .ok_or(AppError::NotFound("run"))?;
         tx.commit().await?;
         if let Some(dir) = &self.files_dir {
             let dir = dir.join("lettershop");
             let path = dir.join(format!("{kind}-{period}.csv"));
-            if let Err(e) = std::fs::create_dir_all(&dir).and_then(|_| std::fs::write(&path, &content)) {
+            if let Err(e) =
+                std::fs::create_dir_all(&dir).and_then(|_| std::fs::write(&path, &content))
+            {
                 tracing::warn!(error = %e, path = %path.display(), "could not write the lettershop file; it stays downloadable");
             }
         }
@@ -218,7 +321,9 @@ impl App {
 
     pub async fn lettershop_batch(&self, run_id: i64) -> Result<String> {
         let mut conn = self.store.acquire().await?;
-        store::lettershop_batch(&mut conn.db(), run_id).await?.ok_or(AppError::NotFound("lettershop batch"))
+        store::lettershop_batch(&mut conn.db(), run_id)
+            .await?
+            .ok_or(AppError::NotFound("lettershop batch"))
     }
 
     pub async fn runs(&self, limit: i64) -> Result<Vec<RunRow>> {

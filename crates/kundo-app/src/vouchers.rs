@@ -45,8 +45,14 @@ impl VoucherTemplate {
             e.push("kind", format!("must be one of: {}", KINDS.join(", ")));
         }
         match self.value_type.as_str() {
-            "amount" if self.value <= 0 || self.value > 100_000_000 => e.push("value", "an amount voucher is worth 1 to 100,000,000 minor units"),
-            "percent" if self.value <= 0 || self.value > 10_000 => e.push("value", "a percent voucher is worth 1 to 10000 hundredths of a percent"),
+            "amount" if self.value <= 0 || self.value > 100_000_000 => e.push(
+                "value",
+                "an amount voucher is worth 1 to 100,000,000 minor units",
+            ),
+            "percent" if self.value <= 0 || self.value > 10_000 => e.push(
+                "value",
+                "a percent voucher is worth 1 to 10000 hundredths of a percent",
+            ),
             "amount" | "percent" => {}
             _ => e.push("value_type", "must be amount or percent"),
         }
@@ -76,7 +82,13 @@ pub fn new_code() -> String {
 
 /// Writes vouchers from one template for the given customers (or one unbound voucher for
 /// `None`), with a `voucher.issued` event each. Returns `(customer, voucher id, code)`.
-pub async fn issue(db: &mut Db<'_>, template: &VoucherTemplate, customers: &[Option<i64>], run_id: Option<i64>, now: DateTime<Utc>) -> Result<Vec<(Option<i64>, i64, String)>> {
+pub async fn issue(
+    db: &mut Db<'_>,
+    template: &VoucherTemplate,
+    customers: &[Option<i64>],
+    run_id: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<Vec<(Option<i64>, i64, String)>> {
     let ids = kundo_store::customers::reserve_ids_in(db, "vouchers", customers.len()).await?;
     let vouchers: Vec<NewVoucher> = customers
         .iter()
@@ -102,7 +114,10 @@ pub async fn issue(db: &mut Db<'_>, template: &VoucherTemplate, customers: &[Opt
         .map(|v| ("voucher.issued", v.customer_id, json!({"code": v.code, "kind": v.kind, "value_type": v.value_type, "value": v.value, "currency": v.currency, "valid_until": v.valid_until, "channels": v.channels})))
         .collect();
     kundo_store::audit::emit_many(db, &events, now).await?;
-    Ok(vouchers.into_iter().map(|v| (v.customer_id, v.id, v.code)).collect())
+    Ok(vouchers
+        .into_iter()
+        .map(|v| (v.customer_id, v.id, v.code))
+        .collect())
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -116,7 +131,12 @@ pub struct Validation {
 }
 
 /// Why a voucher cannot be used here and now, if it cannot.
-fn refusal(v: &VoucherRow, channel: &str, basket_amount: Option<i64>, now: DateTime<Utc>) -> Option<&'static str> {
+fn refusal(
+    v: &VoucherRow,
+    channel: &str,
+    basket_amount: Option<i64>,
+    now: DateTime<Utc>,
+) -> Option<&'static str> {
     match v.status.as_str() {
         "redeemed" => return Some("redeemed"),
         "cancelled" => return Some("cancelled"),
@@ -166,18 +186,42 @@ fn parse_code(code: &str) -> Result<String> {
 
 impl App {
     /// Issues one voucher by hand (goodwill, campaign) for a customer or unbound.
-    pub async fn issue_voucher(&self, actor: &Actor, template: VoucherTemplate, customer_number: Option<&str>) -> Result<VoucherRow> {
+    pub async fn issue_voucher(
+        &self,
+        actor: &Actor,
+        template: VoucherTemplate,
+        customer_number: Option<&str>,
+    ) -> Result<VoucherRow> {
         template.validate().map_err(AppError::Invalid)?;
         let now = Utc::now();
         let mut tx = self.store.begin_write().await?;
         let customer = match customer_number {
-            Some(n) => Some(kundo_store::customers::resolve_number(&mut tx.db(), n.trim()).await?.ok_or_else(|| AppError::invalid("customer_number", "no customer with this number"))?),
+            Some(n) => Some(
+                kundo_store::customers::resolve_number(&mut tx.db(), n.trim())
+                    .await?
+                    .ok_or_else(|| {
+                        AppError::invalid("customer_number", "no customer with this number")
+                    })?,
+            ),
             None => None,
         };
         let issued = issue(&mut tx.db(), &template, &[customer], None, now).await?;
-        let (_, _, code) = issued.first().cloned().ok_or_else(|| AppError::Io("nothing issued".into()))?;
-        kundo_store::audit::record(&mut tx.db(), &actor.name, "voucher.issued", customer, &json!({"code": code, "kind": template.kind, "value": template.value}), now).await?;
-        let row = store::by_code(&mut tx.db(), &code).await?.ok_or(AppError::NotFound("voucher"))?;
+        let (_, _, code) = issued
+            .first()
+            .cloned()
+            .ok_or_else(|| AppError::Io("nothing issued".into()))?;
+        kundo_store::audit::record(
+            &mut tx.db(),
+            &actor.name,
+            "voucher.issued",
+            customer,
+            &json!({"code": code, "kind": template.kind, "value": template.value}),
+            now,
+        )
+        .await?;
+        let row = store::by_code(&mut tx.db(), &code)
+            .await?
+            .ok_or(AppError::NotFound("voucher"))?;
         tx.commit().await?;
         Ok(row)
     }
@@ -185,12 +229,16 @@ impl App {
     pub async fn voucher(&self, code: &str) -> Result<VoucherRow> {
         let code = parse_code(code)?;
         let mut conn = self.store.acquire().await?;
-        store::by_code(&mut conn.db(), &code).await?.ok_or(AppError::NotFound("voucher"))
+        store::by_code(&mut conn.db(), &code)
+            .await?
+            .ok_or(AppError::NotFound("voucher"))
     }
 
     pub async fn customer_vouchers(&self, customer_number: &str) -> Result<Vec<VoucherRow>> {
         let mut tx = self.store.begin_read().await?;
-        let id = kundo_store::customers::resolve_number(&mut tx.db(), customer_number.trim()).await?.ok_or(AppError::NotFound("customer"))?;
+        let id = kundo_store::customers::resolve_number(&mut tx.db(), customer_number.trim())
+            .await?
+            .ok_or(AppError::NotFound("customer"))?;
         let v = store::of_customer(&mut tx.db(), id, false).await?;
         tx.commit().await?;
         Ok(v)
@@ -201,31 +249,61 @@ impl App {
         check_use(req)?;
         let v = self.voucher(code).await?;
         let reason = refusal(&v, &req.channel, req.basket_amount, Utc::now());
-        Ok(Validation { valid: reason.is_none(), reason: reason.unwrap_or("ok"), value_type: v.value_type, value: v.value, currency: v.currency })
+        Ok(Validation {
+            valid: reason.is_none(),
+            reason: reason.unwrap_or("ok"),
+            value_type: v.value_type,
+            value: v.value,
+            currency: v.currency,
+        })
     }
 
     /// Redeems atomically: of any number of simultaneous attempts exactly one succeeds; the
     /// others learn when and where it was redeemed.
-    pub async fn redeem_voucher(&self, actor: &Actor, code: &str, req: &UseRequest) -> Result<VoucherRow> {
+    pub async fn redeem_voucher(
+        &self,
+        actor: &Actor,
+        code: &str,
+        req: &UseRequest,
+    ) -> Result<VoucherRow> {
         check_use(req)?;
         let code = parse_code(code)?;
         let now = Utc::now();
         let mut tx = self.store.begin_write().await?;
-        let v = store::by_code(&mut tx.db(), &code).await?.ok_or(AppError::NotFound("voucher"))?;
+        let v = store::by_code(&mut tx.db(), &code)
+            .await?
+            .ok_or(AppError::NotFound("voucher"))?;
         match refusal(&v, &req.channel, req.basket_amount, now) {
             Some("redeemed") => return Err(already(&v)),
             Some(reason) => return Err(AppError::VoucherRefused(reason)),
             None => {}
         }
-        if !store::redeem(&mut tx.db(), v.id, &req.channel, req.store_code.as_deref(), req.receipt_ref.as_deref(), now).await? {
+        if !store::redeem(
+            &mut tx.db(),
+            v.id,
+            &req.channel,
+            req.store_code.as_deref(),
+            req.receipt_ref.as_deref(),
+            now,
+        )
+        .await?
+        {
             drop(tx);
             // Someone else won between our read and our write: tell when and where.
             let mut conn = self.store.acquire().await?;
-            let now_v = store::by_code(&mut conn.db(), &code).await?.ok_or(AppError::NotFound("voucher"))?;
-            return Err(if now_v.status == "redeemed" { already(&now_v) } else { AppError::VoucherRefused("cancelled") });
+            let now_v = store::by_code(&mut conn.db(), &code)
+                .await?
+                .ok_or(AppError::NotFound("voucher"))?;
+            return Err(if now_v.status == "redeemed" {
+                already(&now_v)
+            } else {
+                AppError::VoucherRefused("cancelled")
+            });
         }
         kundo_store::audit::emit(&mut tx.db(), "voucher.redeemed", v.customer_id, &json!({"code": code, "channel": req.channel, "store_code": req.store_code, "receipt_ref": req.receipt_ref, "by": actor.name}), now).await?;
-        let row = store::by_code(&mut tx.db(), &code).await?.ok_or(AppError::NotFound("voucher"))?;
+        let row = store::by_code(&mut tx.db(), &code)
+            .await?
+            .ok_or(AppError::NotFound("voucher"))?;
         tx.commit().await.map_err(|e| match e {
             StoreError::Db(e) => AppError::Store(StoreError::Db(e)),
             e => AppError::Store(e),
@@ -235,31 +313,71 @@ impl App {
 
     /// Undoes a redemption because its receipt was cancelled.
     pub async fn reverse_redemption(&self, actor: &Actor, code: &str) -> Result<VoucherRow> {
-        self.transition(actor, code, "voucher.reversed", |db, id, now| Box::pin(async move { store::unredeem(db, id, now).await })).await
+        self.transition(actor, code, "voucher.reversed", |db, id, now| {
+            Box::pin(async move { store::unredeem(db, id, now).await })
+        })
+        .await
     }
 
     pub async fn cancel_voucher(&self, actor: &Actor, code: &str) -> Result<VoucherRow> {
-        self.transition(actor, code, "voucher.cancelled", |db, id, now| Box::pin(async move { store::cancel(db, id, now).await })).await
+        self.transition(actor, code, "voucher.cancelled", |db, id, now| {
+            Box::pin(async move { store::cancel(db, id, now).await })
+        })
+        .await
     }
 
-    async fn transition<F>(&self, actor: &Actor, code: &str, event: &str, change: F) -> Result<VoucherRow>
+    async fn transition<F>(
+        &self,
+        actor: &Actor,
+        code: &str,
+        event: &str,
+        change: F,
+    ) -> Result<VoucherRow>
     where
-        F: for<'a, 'b> FnOnce(&'a mut Db<'b>, i64, DateTime<Utc>) -> std::pin::Pin<Box<dyn std::future::Future<Output = kundo_store::Result<bool>> + Send + 'a>>,
+        F: for<'a, 'b> FnOnce(
+            &'a mut Db<'b>,
+            i64,
+            DateTime<Utc>,
+        ) -> std::pin::Pin<
+            Box<dyn std::future::Future<Output = kundo_store::Result<bool>> + Send + 'a>,
+        >,
     {
         let code = parse_code(code)?;
         let now = Utc::now();
         let mut tx = self.store.begin_write().await?;
-        let v = store::by_code(&mut tx.db(), &code).await?.ok_or(AppError::NotFound("voucher"))?;
+        let v = store::by_code(&mut tx.db(), &code)
+            .await?
+            .ok_or(AppError::NotFound("voucher"))?;
         let changed = {
             let mut db = tx.db();
             change(&mut db, v.id, now).await?
         };
         if !changed {
-            return Err(AppError::Conflict { field: "status".into(), message: format!("the voucher is {}", v.status) });
+            return Err(AppError::Conflict {
+                field: "status".into(),
+                message: format!("the voucher is {}", v.status),
+            });
         }
-        kundo_store::audit::emit(&mut tx.db(), event, v.customer_id, &json!({"code": code, "by": actor.name}), now).await?;
-        kundo_store::audit::record(&mut tx.db(), &actor.name, event, v.customer_id, &json!({"code": code, "from": v.status}), now).await?;
-        let row = store::by_code(&mut tx.db(), &code).await?.ok_or(AppError::NotFound("voucher"))?;
+        kundo_store::audit::emit(
+            &mut tx.db(),
+            event,
+            v.customer_id,
+            &json!({"code": code, "by": actor.name}),
+            now,
+        )
+        .await?;
+        kundo_store::audit::record(
+            &mut tx.db(),
+            &actor.name,
+            event,
+            v.customer_id,
+            &json!({"code": code, "from": v.status}),
+            now,
+        )
+        .await?;
+        let row = store::by_code(&mut tx.db(), &code)
+            .await?
+            .ok_or(AppError::NotFound("voucher"))?;
         tx.commit().await?;
         Ok(row)
     }
@@ -271,7 +389,10 @@ impl App {
             let now = Utc::now();
             let mut tx = self.store.begin_write().await?;
             let expired = store::expire_due(&mut tx.db(), now, 2000).await?;
-            let events: Vec<(&str, Option<i64>, serde_json::Value)> = expired.iter().map(|(_, code, c)| ("voucher.expired", *c, json!({"code": code}))).collect();
+            let events: Vec<(&str, Option<i64>, serde_json::Value)> = expired
+                .iter()
+                .map(|(_, code, c)| ("voucher.expired", *c, json!({"code": code})))
+                .collect();
             kundo_store::audit::emit_many(&mut tx.db(), &events, now).await?;
             tx.commit().await?;
             total += expired.len() as u64;
@@ -283,5 +404,9 @@ impl App {
 }
 
 fn already(v: &VoucherRow) -> AppError {
-    AppError::AlreadyRedeemed { at: v.redeemed_at, channel: v.redeemed_channel.clone(), store_code: v.redeemed_store.clone() }
+    AppError::AlreadyRedeemed {
+        at: v.redeemed_at,
+        channel: v.redeemed_channel.clone(),
+        store_code: v.redeemed_store.clone(),
+    }
 }

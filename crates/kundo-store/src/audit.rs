@@ -87,10 +87,27 @@ pub async fn events_after(
 }
 
 /// Many events in one statement (runs issue thousands of vouchers at once).
-pub async fn emit_many(db: &mut Db<'_>, events: &[(&str, Option<i64>, serde_json::Value)], now: DateTime<Utc>) -> crate::Result<()> {
+pub async fn emit_many(
+    db: &mut Db<'_>,
+    events: &[(&str, Option<i64>, serde_json::Value)],
+    now: DateTime<Utc>,
+) -> crate::Result<()> {
     let rows = events
         .iter()
-        .map(|(t, customer, payload)| vec![now.into(), (*t).into(), crate::rows::Val::OptInt(*customer), payload.to_string().into()])
+        .map(|(t, customer, payload)| {
+            vec![
+                now.into(),
+                (*t).into(),
+                crate::rows::Val::OptInt(*customer),
+                payload.to_string().into(),
+            ]
+        })
         .collect();
-    crate::rows::insert_rows(db, "events", &["at", "event_type", "customer_id", "payload"], rows).await
+    crate::rows::insert_rows(
+        db,
+        "events",
+        &["at", "event_type", "customer_id", "payload"],
+        rows,
+    )
+    .await
 }

@@ -127,7 +127,11 @@ pub async fn reserve_ids(db: &mut Db<'_>, n: usize) -> crate::Result<Vec<i64>> {
 /// Allocates `n` ids of `table` before its rows are written, so that related rows can refer to
 /// them in the same multi-row statements. SQLite: inside the `BEGIN IMMEDIATE` transaction nobody
 /// else can insert, so MAX(id) is safe. PostgreSQL: the identity column's sequence.
-pub async fn reserve_ids_in(db: &mut Db<'_>, table: &'static str, n: usize) -> crate::Result<Vec<i64>> {
+pub async fn reserve_ids_in(
+    db: &mut Db<'_>,
+    table: &'static str,
+    n: usize,
+) -> crate::Result<Vec<i64>> {
     if n == 0 {
         return Ok(Vec::new());
     }

@@ -120,12 +120,28 @@ pub(crate) fn dialect(pg: bool, sqlite_sql: &'static str, pg_sql: &'static str) 
 }
 
 const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
-    (1, "customer master", include_str!("../migrations/sqlite/0001_customer_master.sql")),
-    (2, "loyalty", include_str!("../migrations/sqlite/0002_loyalty.sql")),
+    (
+        1,
+        "customer master",
+        include_str!("../migrations/sqlite/0001_customer_master.sql"),
+    ),
+    (
+        2,
+        "loyalty",
+        include_str!("../migrations/sqlite/0002_loyalty.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
-    (1, "customer master", include_str!("../migrations/postgres/0001_customer_master.sql")),
-    (2, "loyalty", include_str!("../migrations/postgres/0002_loyalty.sql")),
+    (
+        1,
+        "customer master",
+        include_str!("../migrations/postgres/0001_customer_master.sql"),
+    ),
+    (
+        2,
+        "loyalty",
+        include_str!("../migrations/postgres/0002_loyalty.sql"),
+    ),
 ];
 
 fn migrator(list: &'static [(i64, &'static str, &'static str)]) -> Migrator {

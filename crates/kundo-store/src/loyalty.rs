@@ -75,12 +75,31 @@ pub struct LineRow {
 /// Inserts receipts whose `(source, external_id)` is new; returns the ids that were inserted.
 /// A pair written meanwhile by a concurrent transaction is skipped (the caller retries and then
 /// finds it as a duplicate).
-pub async fn insert_receipts(db: &mut Db<'_>, receipts: &[NewReceipt], now: DateTime<Utc>) -> crate::Result<Vec<i64>> {
+pub async fn insert_receipts(
+    db: &mut Db<'_>,
+    receipts: &[NewReceipt],
+    now: DateTime<Utc>,
+) -> crate::Result<Vec<i64>> {
     let mut inserted = Vec::with_capacity(receipts.len());
     for chunk in receipts.chunks(1000) {
         let columns = [
-            "id", "source", "external_id", "kind", "original_receipt_id", "customer_id", "store_code", "channel", "occurred_at",
-            "currency", "total_amount", "eligible_amount", "weight", "points", "request_hash", "response", "created_at",
+            "id",
+            "source",
+            "external_id",
+            "kind",
+            "original_receipt_id",
+            "customer_id",
+            "store_code",
+            "channel",
+            "occurred_at",
+            "currency",
+            "total_amount",
+            "eligible_amount",
+            "weight",
+            "points",
+            "request_hash",
+            "response",
+            "created_at",
         ];
         let pg = matches!(db, Db::Postgres(_));
         let mut sql = format!("INSERT INTO receipts ({}) VALUES ", columns.join(", "));
@@ -135,22 +154,47 @@ pub async fn insert_receipts(db: &mut Db<'_>, receipts: &[NewReceipt], now: Date
             })
         })
         .collect();
-    insert_rows(db, "receipt_lines", &["receipt_id", "line_no", "customer_id", "sku", "category", "quantity", "amount", "weight", "original_line_no"], lines).await?;
+    insert_rows(
+        db,
+        "receipt_lines",
+        &[
+            "receipt_id",
+            "line_no",
+            "customer_id",
+            "sku",
+            "category",
+            "quantity",
+            "amount",
+            "weight",
+            "original_line_no",
+        ],
+        lines,
+    )
+    .await?;
     Ok(inserted)
 }
 
 const RECEIPT_COLUMNS: &str = "id, source, external_id, kind, customer_id, store_code, channel, occurred_at, total_amount, weight, points, request_hash, response";
 
 /// Existing receipts among these `(source, external_id)` pairs.
-pub async fn find_receipts(db: &mut Db<'_>, keys: &[(String, String)]) -> crate::Result<Vec<ReceiptRow>> {
+pub async fn find_receipts(
+    db: &mut Db<'_>,
+    keys: &[(String, String)],
+) -> crate::Result<Vec<ReceiptRow>> {
     let mut out = Vec::new();
     for chunk in keys.chunks(400) {
         let mut cond = sea_query::Cond::any();
         for (s, e) in chunk {
-            cond = cond.add(Expr::col("source").eq(s.clone()).and(Expr::col("external_id").eq(e.clone())));
+            cond = cond.add(
+                Expr::col("source")
+                    .eq(s.clone())
+                    .and(Expr::col("external_id").eq(e.clone())),
+            );
         }
         let mut q = Query::select();
-        q.expr(Expr::cust(RECEIPT_COLUMNS)).from("receipts").cond_where(cond);
+        q.expr(Expr::cust(RECEIPT_COLUMNS))
+            .from("receipts")
+            .cond_where(cond);
         let rows: Vec<ReceiptRow> = with_db!(db, c, pg => {
             let (sql, values) = if pg { q.build_sqlx(PostgresQueryBuilder) } else { q.build_sqlx(SqliteQueryBuilder) };
             sqlx::query_as_with(AssertSqlSafe(sql), values).fetch_all(&mut *c).await?
@@ -162,7 +206,11 @@ pub async fn find_receipts(db: &mut Db<'_>, keys: &[(String, String)]) -> crate:
 
 /// One receipt, locked against concurrent returns on PostgreSQL (SQLite's write transaction
 /// holds the whole database already).
-pub async fn receipt_for_return(db: &mut Db<'_>, source: &str, external_id: &str) -> crate::Result<Option<ReceiptRow>> {
+pub async fn receipt_for_return(
+    db: &mut Db<'_>,
+    source: &str,
+    external_id: &str,
+) -> crate::Result<Option<ReceiptRow>> {
     Ok(with_db!(db, c, pg => {
         let sql = dialect(pg,
             "SELECT id, source, external_id, kind, customer_id, store_code, channel, occurred_at, total_amount, weight, points, request_hash, response FROM receipts WHERE source = $1 AND external_id = $2",
@@ -179,14 +227,20 @@ pub async fn lines(db: &mut Db<'_>, receipt_id: i64) -> crate::Result<Vec<LineRo
 }
 
 /// What earlier returns took back, per original line: `line_no → (quantity, amount, weight)`.
-pub async fn returned_so_far(db: &mut Db<'_>, original_id: i64) -> crate::Result<HashMap<i64, (i64, i64, i64)>> {
+pub async fn returned_so_far(
+    db: &mut Db<'_>,
+    original_id: i64,
+) -> crate::Result<HashMap<i64, (i64, i64, i64)>> {
     let rows: Vec<(i64, i64, i64, i64)> = with_db!(db, c, _pg => {
         sqlx::query_as(
-            "SELECT l.original_line_no, SUM(l.quantity), SUM(l.amount), SUM(l.weight) FROM receipts r JOIN receipt_lines l ON l.receipt_id = r.id \
+            "SELECT l.original_line_no, CAST(SUM(l.quantity) AS BIGINT), CAST(SUM(l.amount) AS BIGINT), CAST(SUM(l.weight) AS BIGINT) FROM receipts r JOIN receipt_lines l ON l.receipt_id = r.id \
              WHERE r.original_receipt_id = $1 AND r.kind = 'return' AND l.original_line_no IS NOT NULL GROUP BY l.original_line_no")
             .bind(original_id).fetch_all(&mut *c).await?
     });
-    Ok(rows.into_iter().map(|(l, q, a, w)| (l, (q, a, w))).collect())
+    Ok(rows
+        .into_iter()
+        .map(|(l, q, a, w)| (l, (q, a, w)))
+        .collect())
 }
 
 /// A ledger entry to append.
@@ -205,7 +259,11 @@ pub struct LedgerEntry {
 
 /// Appends entries and moves each affected balance by the sum of its entries, in the caller's
 /// transaction. Returns the new balance per customer.
-pub async fn append(db: &mut Db<'_>, entries: &[LedgerEntry], now: DateTime<Utc>) -> crate::Result<HashMap<i64, i64>> {
+pub async fn append(
+    db: &mut Db<'_>,
+    entries: &[LedgerEntry],
+    now: DateTime<Utc>,
+) -> crate::Result<HashMap<i64, i64>> {
     if entries.is_empty() {
         return Ok(HashMap::new());
     }
@@ -225,7 +283,23 @@ pub async fn append(db: &mut Db<'_>, entries: &[LedgerEntry], now: DateTime<Utc>
             ]
         })
         .collect();
-    insert_rows(db, "points_ledger", &["customer_id", "kind", "points", "receipt_id", "voucher_id", "run_id", "reason", "actor", "created_at"], rows).await?;
+    insert_rows(
+        db,
+        "points_ledger",
+        &[
+            "customer_id",
+            "kind",
+            "points",
+            "receipt_id",
+            "voucher_id",
+            "run_id",
+            "reason",
+            "actor",
+            "created_at",
+        ],
+        rows,
+    )
+    .await?;
     let mut deltas: BTreeMap<i64, i64> = BTreeMap::new();
     for e in entries {
         *deltas.entry(e.customer_id).or_default() += e.points;
@@ -233,7 +307,10 @@ pub async fn append(db: &mut Db<'_>, entries: &[LedgerEntry], now: DateTime<Utc>
     add_to_balances(db, &deltas).await
 }
 
-async fn add_to_balances(db: &mut Db<'_>, deltas: &BTreeMap<i64, i64>) -> crate::Result<HashMap<i64, i64>> {
+async fn add_to_balances(
+    db: &mut Db<'_>,
+    deltas: &BTreeMap<i64, i64>,
+) -> crate::Result<HashMap<i64, i64>> {
     let mut out = HashMap::with_capacity(deltas.len());
     let items: Vec<(i64, i64)> = deltas.iter().map(|(k, v)| (*k, *v)).collect();
     for chunk in items.chunks(5000) {
@@ -271,7 +348,7 @@ pub async fn balance(db: &mut Db<'_>, customer_id: i64) -> crate::Result<i64> {
 /// The sum of the ledger, to check the balance against.
 pub async fn ledger_sum(db: &mut Db<'_>, customer_id: i64) -> crate::Result<i64> {
     Ok(with_db!(db, c, _pg => {
-        sqlx::query_scalar::<_, Option<i64>>("SELECT SUM(points) FROM points_ledger WHERE customer_id = $1").bind(customer_id).fetch_one(&mut *c).await?.unwrap_or(0)
+        sqlx::query_scalar::<_, Option<i64>>("SELECT CAST(SUM(points) AS BIGINT) FROM points_ledger WHERE customer_id = $1").bind(customer_id).fetch_one(&mut *c).await?.unwrap_or(0)
     }))
 }
 
@@ -280,7 +357,7 @@ pub async fn unbalanced_accounts(db: &mut Db<'_>) -> crate::Result<Vec<(i64, i64
     Ok(with_db!(db, c, _pg => {
         sqlx::query_as(
             "SELECT a.customer_id, a.balance, COALESCE(l.total, 0) FROM points_accounts a \
-             LEFT JOIN (SELECT customer_id, SUM(points) AS total FROM points_ledger GROUP BY customer_id) l ON l.customer_id = a.customer_id \
+             LEFT JOIN (SELECT customer_id, CAST(SUM(points) AS BIGINT) AS total FROM points_ledger GROUP BY customer_id) l ON l.customer_id = a.customer_id \
              WHERE a.balance <> COALESCE(l.total, 0)")
             .fetch_all(&mut *c).await?
     }))
@@ -303,7 +380,12 @@ pub struct LedgerRow {
 }
 
 /// Entries newest first, before the cursor id.
-pub async fn entries(db: &mut Db<'_>, customer_id: i64, before: Option<i64>, limit: i64) -> crate::Result<Vec<LedgerRow>> {
+pub async fn entries(
+    db: &mut Db<'_>,
+    customer_id: i64,
+    before: Option<i64>,
+    limit: i64,
+) -> crate::Result<Vec<LedgerRow>> {
     Ok(with_db!(db, c, _pg => {
         sqlx::query_as("SELECT id, kind, points, receipt_id, voucher_id, run_id, reason, actor, created_at FROM points_ledger WHERE customer_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3")
             .bind(customer_id).bind(before.unwrap_or(i64::MAX)).bind(limit).fetch_all(&mut *c).await?
@@ -340,10 +422,19 @@ pub async fn add_purchases(db: &mut Db<'_>, deltas: &[PurchaseDelta]) -> crate::
     let mut monthly: BTreeMap<(i64, String), Agg> = BTreeMap::new();
     let mut stores: BTreeMap<(i64, String), (i64, i64)> = BTreeMap::new();
     for d in deltas {
-        for agg in [stats.entry(d.customer_id).or_default(), monthly.entry((d.customer_id, d.month.clone())).or_default()] {
+        for agg in [
+            stats.entry(d.customer_id).or_default(),
+            monthly.entry((d.customer_id, d.month.clone())).or_default(),
+        ] {
             if d.receipts > 0 {
-                agg.first = Some(agg.first.map_or(d.occurred_at, |f| Ord::min(f, d.occurred_at)));
-                agg.last = Some(agg.last.map_or(d.occurred_at, |l| Ord::max(l, d.occurred_at)));
+                agg.first = Some(
+                    agg.first
+                        .map_or(d.occurred_at, |f| Ord::min(f, d.occurred_at)),
+                );
+                agg.last = Some(
+                    agg.last
+                        .map_or(d.occurred_at, |l| Ord::max(l, d.occurred_at)),
+                );
             }
             agg.receipts += d.receipts;
             agg.revenue += d.amount;
@@ -359,11 +450,25 @@ pub async fn add_purchases(db: &mut Db<'_>, deltas: &[PurchaseDelta]) -> crate::
         }
     }
     let pg = matches!(db, Db::Postgres(_));
-    let (least, greatest) = if pg { ("LEAST", "GREATEST") } else { ("MIN", "MAX") };
+    let (least, greatest) = if pg {
+        ("LEAST", "GREATEST")
+    } else {
+        ("MIN", "MAX")
+    };
     // COALESCE keeps NULL out of SQLite's scalar MIN/MAX, which return NULL if any argument is.
     let stats_rows: Vec<Vec<Val>> = stats
         .iter()
-        .map(|(id, a)| vec![(*id).into(), Val::OptTime(a.first), Val::OptTime(a.last), a.receipts.into(), a.revenue.into(), a.online_receipts.into(), a.online_revenue.into()])
+        .map(|(id, a)| {
+            vec![
+                (*id).into(),
+                Val::OptTime(a.first),
+                Val::OptTime(a.last),
+                a.receipts.into(),
+                a.revenue.into(),
+                a.online_receipts.into(),
+                a.online_revenue.into(),
+            ]
+        })
         .collect();
     let upsert = format!(
         " ON CONFLICT (customer_id) DO UPDATE SET \
@@ -372,10 +477,34 @@ pub async fn add_purchases(db: &mut Db<'_>, deltas: &[PurchaseDelta]) -> crate::
          receipts = customer_stats.receipts + excluded.receipts, revenue = customer_stats.revenue + excluded.revenue, \
          online_receipts = customer_stats.online_receipts + excluded.online_receipts, online_revenue = customer_stats.online_revenue + excluded.online_revenue"
     );
-    crate::rows::upsert_rows(db, "customer_stats", &["customer_id", "first_purchase", "last_purchase", "receipts", "revenue", "online_receipts", "online_revenue"], stats_rows, &upsert).await?;
+    crate::rows::upsert_rows(
+        db,
+        "customer_stats",
+        &[
+            "customer_id",
+            "first_purchase",
+            "last_purchase",
+            "receipts",
+            "revenue",
+            "online_receipts",
+            "online_revenue",
+        ],
+        stats_rows,
+        &upsert,
+    )
+    .await?;
     let monthly_rows: Vec<Vec<Val>> = monthly
         .iter()
-        .map(|((id, m), a)| vec![(*id).into(), m.clone().into(), a.receipts.into(), a.revenue.into(), a.online_receipts.into(), a.online_revenue.into()])
+        .map(|((id, m), a)| {
+            vec![
+                (*id).into(),
+                m.clone().into(),
+                a.receipts.into(),
+                a.revenue.into(),
+                a.online_receipts.into(),
+                a.online_revenue.into(),
+            ]
+        })
         .collect();
     crate::rows::upsert_rows(
         db,
@@ -386,7 +515,10 @@ pub async fn add_purchases(db: &mut Db<'_>, deltas: &[PurchaseDelta]) -> crate::
          online_receipts = customer_monthly.online_receipts + excluded.online_receipts, online_revenue = customer_monthly.online_revenue + excluded.online_revenue",
     )
     .await?;
-    let store_rows: Vec<Vec<Val>> = stores.iter().map(|((id, s), (n, r))| vec![(*id).into(), s.clone().into(), (*n).into(), (*r).into()]).collect();
+    let store_rows: Vec<Vec<Val>> = stores
+        .iter()
+        .map(|((id, s), (n, r))| vec![(*id).into(), s.clone().into(), (*n).into(), (*r).into()])
+        .collect();
     crate::rows::upsert_rows(
         db,
         "customer_stores",
@@ -414,7 +546,11 @@ pub struct PurchaseFigures {
     pub favourite_store: Option<String>,
 }
 
-pub async fn figures(db: &mut Db<'_>, customer_id: i64, from_month: &str) -> crate::Result<PurchaseFigures> {
+pub async fn figures(
+    db: &mut Db<'_>,
+    customer_id: i64,
+    from_month: &str,
+) -> crate::Result<PurchaseFigures> {
     #[derive(sqlx::FromRow)]
     struct Stats {
         first_purchase: Option<DateTime<Utc>>,
@@ -426,13 +562,17 @@ pub async fn figures(db: &mut Db<'_>, customer_id: i64, from_month: &str) -> cra
         let stats: Option<Stats> = sqlx::query_as("SELECT first_purchase, last_purchase, receipts, revenue FROM customer_stats WHERE customer_id = $1")
             .bind(customer_id).fetch_optional(&mut *c).await?;
         let window: (Option<i64>, Option<i64>, Option<i64>) = sqlx::query_as(
-            "SELECT SUM(receipts), SUM(revenue), SUM(online_revenue) FROM customer_monthly WHERE customer_id = $1 AND month >= $2")
+            "SELECT CAST(SUM(receipts) AS BIGINT), CAST(SUM(revenue) AS BIGINT), CAST(SUM(online_revenue) AS BIGINT) FROM customer_monthly WHERE customer_id = $1 AND month >= $2")
             .bind(customer_id).bind(from_month).fetch_one(&mut *c).await?;
         let fav: Option<String> = sqlx::query_scalar("SELECT store_code FROM customer_stores WHERE customer_id = $1 ORDER BY receipts DESC, revenue DESC, store_code LIMIT 1")
             .bind(customer_id).fetch_optional(&mut *c).await?;
         (stats, window, fav)
     });
-    let (r12, rev12, online12) = (window.0.unwrap_or(0), window.1.unwrap_or(0), window.2.unwrap_or(0));
+    let (r12, rev12, online12) = (
+        window.0.unwrap_or(0),
+        window.1.unwrap_or(0),
+        window.2.unwrap_or(0),
+    );
     Ok(PurchaseFigures {
         first_purchase: stats.as_ref().and_then(|s| s.first_purchase),
         last_purchase: stats.as_ref().and_then(|s| s.last_purchase),
@@ -441,7 +581,11 @@ pub async fn figures(db: &mut Db<'_>, customer_id: i64, from_month: &str) -> cra
         receipts_12m: r12,
         revenue_12m: rev12,
         average_basket_12m: if r12 > 0 { rev12 / r12 } else { 0 },
-        online_share_12m_permille: if rev12 > 0 { online12 * 1000 / rev12 } else { 0 },
+        online_share_12m_permille: if rev12 > 0 {
+            online12 * 1000 / rev12
+        } else {
+            0
+        },
         favourite_store: fav,
     })
 }
@@ -452,7 +596,9 @@ pub async fn known_stores(db: &mut Db<'_>, codes: &[String]) -> crate::Result<Ve
         return Ok(Vec::new());
     }
     let mut q = Query::select();
-    q.column("code").from("stores").and_where(Expr::col("code").is_in(codes.iter().cloned()));
+    q.column("code")
+        .from("stores")
+        .and_where(Expr::col("code").is_in(codes.iter().cloned()));
     Ok(with_db!(db, c, pg => {
         let (sql, values) = if pg { q.build_sqlx(PostgresQueryBuilder) } else { q.build_sqlx(SqliteQueryBuilder) };
         sqlx::query_scalar_with(AssertSqlSafe(sql), values).fetch_all(&mut *c).await?
@@ -470,10 +616,25 @@ pub struct StoreRow {
     pub country: Option<String>,
 }
 
-pub async fn upsert_stores(db: &mut Db<'_>, stores: &[StoreRow], now: DateTime<Utc>) -> crate::Result<()> {
+pub async fn upsert_stores(
+    db: &mut Db<'_>,
+    stores: &[StoreRow],
+    now: DateTime<Utc>,
+) -> crate::Result<()> {
     let rows = stores
         .iter()
-        .map(|s| vec![s.code.clone().into(), s.name.clone().into(), s.channel.clone().into(), s.street.clone().into(), s.postcode.clone().into(), s.city.clone().into(), s.country.clone().into(), now.into()])
+        .map(|s| {
+            vec![
+                s.code.clone().into(),
+                s.name.clone().into(),
+                s.channel.clone().into(),
+                s.street.clone().into(),
+                s.postcode.clone().into(),
+                s.city.clone().into(),
+                s.country.clone().into(),
+                now.into(),
+            ]
+        })
         .collect();
     crate::rows::upsert_rows(
         db,
@@ -492,11 +653,17 @@ pub async fn stores(db: &mut Db<'_>) -> crate::Result<Vec<StoreRow>> {
 }
 
 /// Active card → customer, for many cards at once.
-pub async fn customers_by_card(db: &mut Db<'_>, cards: &[String]) -> crate::Result<HashMap<String, i64>> {
+pub async fn customers_by_card(
+    db: &mut Db<'_>,
+    cards: &[String],
+) -> crate::Result<HashMap<String, i64>> {
     let mut out = HashMap::new();
     for chunk in cards.chunks(500) {
         let mut q = Query::select();
-        q.columns(["card_number", "customer_id"]).from("cards").and_where(Expr::col("card_number").is_in(chunk.iter().cloned())).and_where(Expr::col("status").eq("active"));
+        q.columns(["card_number", "customer_id"])
+            .from("cards")
+            .and_where(Expr::col("card_number").is_in(chunk.iter().cloned()))
+            .and_where(Expr::col("status").eq("active"));
         let rows: Vec<(String, i64)> = with_db!(db, c, pg => {
             let (sql, values) = if pg { q.build_sqlx(PostgresQueryBuilder) } else { q.build_sqlx(SqliteQueryBuilder) };
             sqlx::query_as_with(AssertSqlSafe(sql), values).fetch_all(&mut *c).await?
@@ -507,13 +674,21 @@ pub async fn customers_by_card(db: &mut Db<'_>, cards: &[String]) -> crate::Resu
 }
 
 /// Points rules versions, oldest first: `(valid_from, rules JSON)`.
-pub async fn rules_versions(db: &mut Db<'_>) -> crate::Result<Vec<(i64, DateTime<Utc>, String, String, DateTime<Utc>)>> {
+pub async fn rules_versions(
+    db: &mut Db<'_>,
+) -> crate::Result<Vec<(i64, DateTime<Utc>, String, String, DateTime<Utc>)>> {
     Ok(with_db!(db, c, _pg => {
         sqlx::query_as("SELECT id, valid_from, rules, created_by, created_at FROM points_rules ORDER BY valid_from, id").fetch_all(&mut *c).await?
     }))
 }
 
-pub async fn add_rules_version(db: &mut Db<'_>, valid_from: DateTime<Utc>, rules: &str, actor: &str, now: DateTime<Utc>) -> crate::Result<i64> {
+pub async fn add_rules_version(
+    db: &mut Db<'_>,
+    valid_from: DateTime<Utc>,
+    rules: &str,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> crate::Result<i64> {
     Ok(with_db!(db, c, _pg => {
         sqlx::query_scalar("INSERT INTO points_rules (valid_from, rules, created_by, created_at) VALUES ($1, $2, $3, $4) RETURNING id")
             .bind(valid_from).bind(rules).bind(actor).bind(now).fetch_one(&mut *c).await?

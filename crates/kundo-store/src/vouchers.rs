@@ -25,7 +25,11 @@ pub struct NewVoucher {
     pub run_id: Option<i64>,
 }
 
-pub async fn insert(db: &mut Db<'_>, vouchers: &[NewVoucher], now: DateTime<Utc>) -> crate::Result<()> {
+pub async fn insert(
+    db: &mut Db<'_>,
+    vouchers: &[NewVoucher],
+    now: DateTime<Utc>,
+) -> crate::Result<()> {
     let rows = vouchers
         .iter()
         .map(|v| {
@@ -51,7 +55,23 @@ pub async fn insert(db: &mut Db<'_>, vouchers: &[NewVoucher], now: DateTime<Utc>
     insert_rows(
         db,
         "vouchers",
-        &["id", "code", "kind", "customer_id", "value_type", "value", "currency", "min_order", "channels", "valid_from", "valid_until", "status", "run_id", "issued_at", "changed_at"],
+        &[
+            "id",
+            "code",
+            "kind",
+            "customer_id",
+            "value_type",
+            "value",
+            "currency",
+            "min_order",
+            "channels",
+            "valid_from",
+            "valid_until",
+            "status",
+            "run_id",
+            "issued_at",
+            "changed_at",
+        ],
         rows,
     )
     .await
@@ -90,8 +110,16 @@ pub async fn by_code(db: &mut Db<'_>, code: &str) -> crate::Result<Option<Vouche
     }))
 }
 
-pub async fn of_customer(db: &mut Db<'_>, customer_id: i64, only_open: bool) -> crate::Result<Vec<VoucherRow>> {
-    let filter = if only_open { " AND status = 'issued'" } else { "" };
+pub async fn of_customer(
+    db: &mut Db<'_>,
+    customer_id: i64,
+    only_open: bool,
+) -> crate::Result<Vec<VoucherRow>> {
+    let filter = if only_open {
+        " AND status = 'issued'"
+    } else {
+        ""
+    };
     Ok(with_db!(db, c, _pg => {
         sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM vouchers WHERE customer_id = $1{filter} ORDER BY issued_at DESC, id DESC")))
             .bind(customer_id).fetch_all(&mut *c).await?
@@ -105,7 +133,14 @@ pub async fn of_run(db: &mut Db<'_>, run_id: i64) -> crate::Result<Vec<VoucherRo
 }
 
 /// Marks an issued voucher redeemed. `false`: it was not `issued` any more (someone else won).
-pub async fn redeem(db: &mut Db<'_>, id: i64, channel: &str, store: Option<&str>, receipt: Option<&str>, now: DateTime<Utc>) -> crate::Result<bool> {
+pub async fn redeem(
+    db: &mut Db<'_>,
+    id: i64,
+    channel: &str,
+    store: Option<&str>,
+    receipt: Option<&str>,
+    now: DateTime<Utc>,
+) -> crate::Result<bool> {
     Ok(with_db!(db, c, _pg => {
         sqlx::query("UPDATE vouchers SET status = 'redeemed', redeemed_at = $1, redeemed_channel = $2, redeemed_store = $3, redeemed_receipt = $4, changed_at = $1 WHERE id = $5 AND status = 'issued'")
             .bind(now).bind(channel).bind(store).bind(receipt).bind(id).execute(&mut *c).await?.rows_affected() == 1
@@ -128,7 +163,11 @@ pub async fn cancel(db: &mut Db<'_>, id: i64, now: DateTime<Utc>) -> crate::Resu
 }
 
 /// Expires issued vouchers whose validity ended before `now`; returns `(id, code)` of each.
-pub async fn expire_due(db: &mut Db<'_>, now: DateTime<Utc>, limit: i64) -> crate::Result<Vec<(i64, String, Option<i64>)>> {
+pub async fn expire_due(
+    db: &mut Db<'_>,
+    now: DateTime<Utc>,
+    limit: i64,
+) -> crate::Result<Vec<(i64, String, Option<i64>)>> {
     Ok(with_db!(db, c, _pg => {
         sqlx::query_as(
             "UPDATE vouchers SET status = 'expired', changed_at = $1 WHERE id IN (SELECT id FROM vouchers WHERE status = 'issued' AND valid_until < $1 ORDER BY id LIMIT $2) \
@@ -161,7 +200,12 @@ const RUN_COLUMNS: &str = "id, kind, period, state, cursor, vouchers_issued, poi
 
 /// The run of `kind` for `period`, created if it does not exist. Its row is what makes the run
 /// idempotent (one per kind and period) and resumable (the cursor).
-pub async fn run_for(db: &mut Db<'_>, kind: &str, period: &str, now: DateTime<Utc>) -> crate::Result<RunRow> {
+pub async fn run_for(
+    db: &mut Db<'_>,
+    kind: &str,
+    period: &str,
+    now: DateTime<Utc>,
+) -> crate::Result<RunRow> {
     with_db!(db, c, _pg => {
         sqlx::query("INSERT INTO runs (kind, period, state, started_at, heartbeat_at) VALUES ($1, $2, 'running', $3, $3) ON CONFLICT (kind, period) DO NOTHING")
             .bind(kind).bind(period).bind(now).execute(&mut *c).await?;
@@ -186,7 +230,15 @@ pub async fn runs(db: &mut Db<'_>, limit: i64) -> crate::Result<Vec<RunRow>> {
 }
 
 /// Records progress of one step: the cursor moves and the counts grow, in the step's transaction.
-pub async fn advance_run(db: &mut Db<'_>, id: i64, cursor: i64, issued: i64, points: i64, considered: i64, now: DateTime<Utc>) -> crate::Result<()> {
+pub async fn advance_run(
+    db: &mut Db<'_>,
+    id: i64,
+    cursor: i64,
+    issued: i64,
+    points: i64,
+    considered: i64,
+    now: DateTime<Utc>,
+) -> crate::Result<()> {
     with_db!(db, c, _pg => {
         sqlx::query("UPDATE runs SET cursor = $1, vouchers_issued = vouchers_issued + $2, points_converted = points_converted + $3, customers_considered = customers_considered + $4, heartbeat_at = $5 WHERE id = $6")
             .bind(cursor).bind(issued).bind(points).bind(considered).bind(now).bind(id).execute(&mut *c).await?;
@@ -194,7 +246,14 @@ pub async fn advance_run(db: &mut Db<'_>, id: i64, cursor: i64, issued: i64, poi
     Ok(())
 }
 
-pub async fn finish_run(db: &mut Db<'_>, id: i64, letters: i64, left_out_address: i64, left_out_consent: i64, now: DateTime<Utc>) -> crate::Result<()> {
+pub async fn finish_run(
+    db: &mut Db<'_>,
+    id: i64,
+    letters: i64,
+    left_out_address: i64,
+    left_out_consent: i64,
+    now: DateTime<Utc>,
+) -> crate::Result<()> {
     with_db!(db, c, _pg => {
         sqlx::query("UPDATE runs SET state = 'done', letters = $1, left_out_address = $2, left_out_consent = $3, finished_at = $4, heartbeat_at = $4 WHERE id = $5")
             .bind(letters).bind(left_out_address).bind(left_out_consent).bind(now).bind(id).execute(&mut *c).await?;
@@ -202,13 +261,31 @@ pub async fn finish_run(db: &mut Db<'_>, id: i64, letters: i64, left_out_address
     Ok(())
 }
 
-pub async fn add_run_items(db: &mut Db<'_>, run_id: i64, items: &[(i64, i64)]) -> crate::Result<()> {
-    let rows = items.iter().map(|(customer, voucher)| vec![run_id.into(), (*customer).into(), (*voucher).into()]).collect();
-    insert_rows(db, "run_items", &["run_id", "customer_id", "voucher_id"], rows).await
+pub async fn add_run_items(
+    db: &mut Db<'_>,
+    run_id: i64,
+    items: &[(i64, i64)],
+) -> crate::Result<()> {
+    let rows = items
+        .iter()
+        .map(|(customer, voucher)| vec![run_id.into(), (*customer).into(), (*voucher).into()])
+        .collect();
+    insert_rows(
+        db,
+        "run_items",
+        &["run_id", "customer_id", "voucher_id"],
+        rows,
+    )
+    .await
 }
 
 /// Customers with at least `threshold` points, after `cursor`, active only.
-pub async fn bonus_candidates(db: &mut Db<'_>, threshold: i64, cursor: i64, limit: i64) -> crate::Result<Vec<(i64, i64)>> {
+pub async fn bonus_candidates(
+    db: &mut Db<'_>,
+    threshold: i64,
+    cursor: i64,
+    limit: i64,
+) -> crate::Result<Vec<(i64, i64)>> {
     Ok(with_db!(db, c, _pg => {
         sqlx::query_as(
             "SELECT a.customer_id, a.balance FROM points_accounts a JOIN customers c ON c.id = a.customer_id \
@@ -219,7 +296,15 @@ pub async fn bonus_candidates(db: &mut Db<'_>, threshold: i64, cursor: i64, limi
 
 /// Active customers born on one of `month_days` ("MM-DD"), with at least `min_revenue` since
 /// `from_month`, who have no birthday voucher for `year` yet.
-pub async fn birthday_candidates(db: &mut Db<'_>, month_days: &[String], from_month: &str, min_revenue: i64, year: i32, cursor: i64, limit: i64) -> crate::Result<Vec<i64>> {
+pub async fn birthday_candidates(
+    db: &mut Db<'_>,
+    month_days: &[String],
+    from_month: &str,
+    min_revenue: i64,
+    year: i32,
+    cursor: i64,
+    limit: i64,
+) -> crate::Result<Vec<i64>> {
     let md_a = month_days.first().cloned().unwrap_or_default();
     let md_b = month_days.get(1).cloned().unwrap_or_else(|| md_a.clone());
     Ok(with_db!(db, c, pg => {
@@ -234,9 +319,28 @@ pub async fn birthday_candidates(db: &mut Db<'_>, month_days: &[String], from_mo
     }))
 }
 
-pub async fn add_birthday_vouchers(db: &mut Db<'_>, year: i32, items: &[(i64, i64)]) -> crate::Result<()> {
-    let rows = items.iter().map(|(customer, voucher)| vec![(*customer).into(), i64::from(year).into(), (*voucher).into()]).collect();
-    insert_rows(db, "birthday_vouchers", &["customer_id", "year", "voucher_id"], rows).await
+pub async fn add_birthday_vouchers(
+    db: &mut Db<'_>,
+    year: i32,
+    items: &[(i64, i64)],
+) -> crate::Result<()> {
+    let rows = items
+        .iter()
+        .map(|(customer, voucher)| {
+            vec![
+                (*customer).into(),
+                i64::from(year).into(),
+                (*voucher).into(),
+            ]
+        })
+        .collect();
+    insert_rows(
+        db,
+        "birthday_vouchers",
+        &["customer_id", "year", "voucher_id"],
+        rows,
+    )
+    .await
 }
 
 /// What a letter needs about a customer: name, current main address and its status, and the
@@ -263,7 +367,11 @@ pub struct LetterRow {
 pub async fn letter_rows(db: &mut Db<'_>, customer_ids: &[i64]) -> crate::Result<Vec<LetterRow>> {
     let mut out = Vec::with_capacity(customer_ids.len());
     for chunk in customer_ids.chunks(500) {
-        let ids = chunk.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+        let ids = chunk
+            .iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join(",");
         // The id list is made of integers formatted here, not of input.
         let sql = format!(
             "SELECT c.id AS customer_id, c.customer_number, c.salutation, c.title, c.first_name, c.last_name, c.company_name, \
@@ -277,7 +385,13 @@ pub async fn letter_rows(db: &mut Db<'_>, customer_ids: &[i64]) -> crate::Result
     Ok(out)
 }
 
-pub async fn save_lettershop_batch(db: &mut Db<'_>, run_id: i64, rows: i64, content: &str, now: DateTime<Utc>) -> crate::Result<()> {
+pub async fn save_lettershop_batch(
+    db: &mut Db<'_>,
+    run_id: i64,
+    rows: i64,
+    content: &str,
+    now: DateTime<Utc>,
+) -> crate::Result<()> {
     with_db!(db, c, _pg => {
         sqlx::query("INSERT INTO lettershop_batches (run_id, rows, content, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (run_id) DO NOTHING")
             .bind(run_id).bind(rows).bind(content).bind(now).execute(&mut *c).await?;
@@ -293,5 +407,7 @@ pub async fn lettershop_batch(db: &mut Db<'_>, run_id: i64) -> crate::Result<Opt
 
 /// A date at midnight UTC, the boundary of validity periods.
 pub fn day_start(d: NaiveDate) -> DateTime<Utc> {
-    d.and_hms_opt(0, 0, 0).map(|t| t.and_utc()).unwrap_or_default()
+    d.and_hms_opt(0, 0, 0)
+        .map(|t| t.and_utc())
+        .unwrap_or_default()
 }

@@ -4,8 +4,8 @@
 mod admin;
 pub mod auth;
 mod customers;
-mod loyalty;
 pub mod json;
+mod loyalty;
 mod metrics;
 pub mod openapi;
 pub mod problem;
@@ -85,25 +85,58 @@ pub fn router(app: App) -> Router {
         .route("/api/v1/audit", get(admin::audit_log))
         .route("/api/v1/events", get(admin::events))
         .route("/api/v1/receipts", post(loyalty::post_receipts))
-        .route("/api/v1/receipts/{source}/{external_id}/returns", post(loyalty::post_return))
-        .route("/api/v1/customers/{customer_number}/points", get(loyalty::points))
-        .route("/api/v1/customers/{customer_number}/points/adjustments", post(loyalty::adjust))
-        .route("/api/v1/customers/{customer_number}/figures", get(loyalty::figures))
-        .route("/api/v1/customers/{customer_number}/vouchers", get(loyalty::customer_vouchers))
+        .route(
+            "/api/v1/receipts/{source}/{external_id}/returns",
+            post(loyalty::post_return),
+        )
+        .route(
+            "/api/v1/customers/{customer_number}/points",
+            get(loyalty::points),
+        )
+        .route(
+            "/api/v1/customers/{customer_number}/points/adjustments",
+            post(loyalty::adjust),
+        )
+        .route(
+            "/api/v1/customers/{customer_number}/figures",
+            get(loyalty::figures),
+        )
+        .route(
+            "/api/v1/customers/{customer_number}/vouchers",
+            get(loyalty::customer_vouchers),
+        )
         .route("/api/v1/vouchers", post(loyalty::issue_voucher))
         .route("/api/v1/vouchers/{code}", get(loyalty::get_voucher))
-        .route("/api/v1/vouchers/{code}/validate", post(loyalty::validate_voucher))
-        .route("/api/v1/vouchers/{code}/redeem", post(loyalty::redeem_voucher))
-        .route("/api/v1/vouchers/{code}/reverse", post(loyalty::reverse_voucher))
-        .route("/api/v1/vouchers/{code}/cancel", post(loyalty::cancel_voucher))
+        .route(
+            "/api/v1/vouchers/{code}/validate",
+            post(loyalty::validate_voucher),
+        )
+        .route(
+            "/api/v1/vouchers/{code}/redeem",
+            post(loyalty::redeem_voucher),
+        )
+        .route(
+            "/api/v1/vouchers/{code}/reverse",
+            post(loyalty::reverse_voucher),
+        )
+        .route(
+            "/api/v1/vouchers/{code}/cancel",
+            post(loyalty::cancel_voucher),
+        )
         .route("/api/v1/runs/bonus", post(loyalty::run_bonus))
         .route("/api/v1/runs/birthday", post(loyalty::run_birthday))
         .route("/api/v1/runs/expiry", post(loyalty::run_expiry))
         .route("/api/v1/runs", get(loyalty::list_runs))
         .route("/api/v1/runs/{id}", get(loyalty::get_run))
         .route("/api/v1/runs/{id}/lettershop.csv", get(loyalty::lettershop))
-        .route("/api/v1/stores", get(loyalty::stores).put(loyalty::put_stores))
-        .route("/api/v1/points-rules", get(loyalty::rules).post(loyalty::set_rules))
+        .route(
+            "/api/v1/stores",
+            get(loyalty::stores).put(loyalty::put_stores),
+        )
+        .route(
+            "/api/v1/points-rules",
+            get(loyalty::rules).post(loyalty::set_rules),
+        )
         .fallback(|| async { Problem::new(StatusCode::NOT_FOUND, "not-found", "No such route") })
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -24,14 +24,23 @@ use crate::problem::Problem;
 type Params = Result<Query<Vec<(String, String)>>, QueryRejection>;
 
 fn booked(b: Booked) -> Response {
-    let mut res = (StatusCode::from_u16(b.status).unwrap_or(StatusCode::OK), b.body).into_response();
-    res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    let mut res = (
+        StatusCode::from_u16(b.status).unwrap_or(StatusCode::OK),
+        b.body,
+    )
+        .into_response();
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     res
 }
 
 fn outcome_json(o: Result<Booked, AppError>) -> Value {
     match o {
-        Ok(b) => json!({"status": b.status, "body": serde_json::from_str::<Value>(&b.body).unwrap_or(Value::Null)}),
+        Ok(b) => {
+            json!({"status": b.status, "body": serde_json::from_str::<Value>(&b.body).unwrap_or(Value::Null)})
+        }
         Err(e) => {
             let p = Problem::from(e);
             json!({"status": p.status, "problem": serde_json::to_value(&*p).unwrap_or(Value::Null)})
@@ -41,8 +50,16 @@ fn outcome_json(o: Result<Booked, AppError>) -> Value {
 
 /// One receipt (a JSON object) answers as API.md says; a JSON array or NDJSON is a batch that
 /// answers 200 with one result per receipt, in order.
-pub async fn post_receipts(State(s): State<AppState>, Extension(actor): Extension<Actor>, headers: HeaderMap, body: Bytes) -> Result<Response, Problem> {
-    let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+pub async fn post_receipts(
+    State(s): State<AppState>,
+    Extension(actor): Extension<Actor>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, Problem> {
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     let items: Vec<ReceiptInput> = if ct.starts_with("application/x-ndjson") {
         let mut items = Vec::new();
         for (i, line) in body.split(|b| *b == b'\n').enumerate() {
@@ -61,19 +78,36 @@ pub async fn post_receipts(State(s): State<AppState>, Extension(actor): Extensio
             return Ok(booked(s.app.book_receipt(&actor, input).await?));
         }
     } else {
-        return Err(Problem::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type", "Expected JSON or NDJSON")
-            .detail("send application/json (one receipt or an array) or application/x-ndjson"));
+        return Err(Problem::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported-media-type",
+            "Expected JSON or NDJSON",
+        )
+        .detail("send application/json (one receipt or an array) or application/x-ndjson"));
     };
     let outcomes = s.app.book_receipts(&actor, items).await?;
     let results: Vec<Value> = outcomes.into_iter().map(outcome_json).collect();
     Ok(axum::Json(json!({ "results": results })).into_response())
 }
 
-pub async fn post_return(State(s): State<AppState>, Extension(actor): Extension<Actor>, Path((source, external_id)): Path<(String, String)>, JsonBody(input, _): JsonBody<ReturnInput>) -> Result<Response, Problem> {
-    Ok(booked(s.app.book_return(&actor, &source, &external_id, input).await?))
+pub async fn post_return(
+    State(s): State<AppState>,
+    Extension(actor): Extension<Actor>,
+    Path((source, external_id)): Path<(String, String)>,
+    JsonBody(input, _): JsonBody<ReturnInput>,
+) -> Result<Response, Problem> {
+    Ok(booked(
+        s.app
+            .book_return(&actor, &source, &external_id, input)
+            .await?,
+    ))
 }
 
-pub async fn points(State(s): State<AppState>, Path(number): Path<String>, q: Params) -> Result<Response, Problem> {
+pub async fn points(
+    State(s): State<AppState>,
+    Path(number): Path<String>,
+    q: Params,
+) -> Result<Response, Problem> {
     let (before, limit) = cursor_params(params_of(q)?)?;
     Ok(axum::Json(s.app.points(&number, before, limit).await?).into_response())
 }
@@ -85,16 +119,30 @@ pub struct Adjustment {
     reason: String,
 }
 
-pub async fn adjust(State(s): State<AppState>, Extension(actor): Extension<Actor>, Path(number): Path<String>, JsonBody(body, _): JsonBody<Adjustment>) -> Result<Response, Problem> {
-    let balance = s.app.adjust_points(&actor, &number, body.points, &body.reason).await?;
+pub async fn adjust(
+    State(s): State<AppState>,
+    Extension(actor): Extension<Actor>,
+    Path(number): Path<String>,
+    JsonBody(body, _): JsonBody<Adjustment>,
+) -> Result<Response, Problem> {
+    let balance = s
+        .app
+        .adjust_points(&actor, &number, body.points, &body.reason)
+        .await?;
     Ok((StatusCode::CREATED, axum::Json(json!({"balance": balance}))).into_response())
 }
 
-pub async fn figures(State(s): State<AppState>, Path(number): Path<String>) -> Result<Response, Problem> {
+pub async fn figures(
+    State(s): State<AppState>,
+    Path(number): Path<String>,
+) -> Result<Response, Problem> {
     Ok(axum::Json(s.app.purchase_figures(&number).await?).into_response())
 }
 
-pub async fn customer_vouchers(State(s): State<AppState>, Path(number): Path<String>) -> Result<Response, Problem> {
+pub async fn customer_vouchers(
+    State(s): State<AppState>,
+    Path(number): Path<String>,
+) -> Result<Response, Problem> {
     Ok(axum::Json(json!({ "items": s.app.customer_vouchers(&number).await? })).into_response())
 }
 
@@ -107,36 +155,76 @@ pub struct IssueRequest {
     customer_number: Option<String>,
 }
 
-pub async fn issue_voucher(State(s): State<AppState>, Extension(actor): Extension<Actor>, body: Bytes) -> Result<Response, Problem> {
+pub async fn issue_voucher(
+    State(s): State<AppState>,
+    Extension(actor): Extension<Actor>,
+    body: Bytes,
+) -> Result<Response, Problem> {
     // `deny_unknown_fields` does not work through `flatten`; check the keys by hand.
     let raw: serde_json::Map<String, Value> = parse(&body)?;
-    const KEYS: &[&str] = &["kind", "value_type", "value", "currency", "min_order", "channels", "valid_from", "valid_until", "customer_number"];
+    const KEYS: &[&str] = &[
+        "kind",
+        "value_type",
+        "value",
+        "currency",
+        "min_order",
+        "channels",
+        "valid_from",
+        "valid_until",
+        "customer_number",
+    ];
     if let Some(k) = raw.keys().find(|k| !KEYS.contains(&k.as_str())) {
-        return Err(Problem::invalid(vec![kundo_core::error::FieldError::new(k.clone(), "is not a known field")]));
+        return Err(Problem::invalid(vec![kundo_core::error::FieldError::new(
+            k.clone(),
+            "is not a known field",
+        )]));
     }
     let req: IssueRequest = parse(&body)?;
-    let v = s.app.issue_voucher(&actor, req.template, req.customer_number.as_deref()).await?;
+    let v = s
+        .app
+        .issue_voucher(&actor, req.template, req.customer_number.as_deref())
+        .await?;
     Ok((StatusCode::CREATED, axum::Json(v)).into_response())
 }
 
-pub async fn get_voucher(State(s): State<AppState>, Path(code): Path<String>) -> Result<Response, Problem> {
+pub async fn get_voucher(
+    State(s): State<AppState>,
+    Path(code): Path<String>,
+) -> Result<Response, Problem> {
     Ok(axum::Json(s.app.voucher(&code).await?).into_response())
 }
 
-pub async fn validate_voucher(State(s): State<AppState>, Path(code): Path<String>, JsonBody(req, _): JsonBody<UseRequest>) -> Result<Response, Problem> {
+pub async fn validate_voucher(
+    State(s): State<AppState>,
+    Path(code): Path<String>,
+    JsonBody(req, _): JsonBody<UseRequest>,
+) -> Result<Response, Problem> {
     Ok(axum::Json(s.app.validate_voucher(&code, &req).await?).into_response())
 }
 
-pub async fn redeem_voucher(State(s): State<AppState>, Extension(actor): Extension<Actor>, Path(code): Path<String>, JsonBody(req, _): JsonBody<UseRequest>) -> Result<Response, Problem> {
+pub async fn redeem_voucher(
+    State(s): State<AppState>,
+    Extension(actor): Extension<Actor>,
+    Path(code): Path<String>,
+    JsonBody(req, _): JsonBody<UseRequest>,
+) -> Result<Response, Problem> {
     let v = s.app.redeem_voucher(&actor, &code, &req).await?;
     Ok(axum::Json(json!({"status": "redeemed", "code": v.code, "value_type": v.value_type, "value": v.value, "currency": v.currency, "redeemed_at": v.redeemed_at})).into_response())
 }
 
-pub async fn reverse_voucher(State(s): State<AppState>, Extension(actor): Extension<Actor>, Path(code): Path<String>) -> Result<Response, Problem> {
+pub async fn reverse_voucher(
+    State(s): State<AppState>,
+    Extension(actor): Extension<Actor>,
+    Path(code): Path<String>,
+) -> Result<Response, Problem> {
     Ok(axum::Json(s.app.reverse_redemption(&actor, &code).await?).into_response())
 }
 
-pub async fn cancel_voucher(State(s): State<AppState>, Extension(actor): Extension<Actor>, Path(code): Path<String>) -> Result<Response, Problem> {
+pub async fn cancel_voucher(
+    State(s): State<AppState>,
+    Extension(actor): Extension<Actor>,
+    Path(code): Path<String>,
+) -> Result<Response, Problem> {
     Ok(axum::Json(s.app.cancel_voucher(&actor, &code).await?).into_response())
 }
 
@@ -148,8 +236,20 @@ pub struct BonusRequest {
     config: Option<BonusConfig>,
 }
 
-pub async fn run_bonus(State(s): State<AppState>, Extension(actor): Extension<Actor>, JsonBody(req, _): JsonBody<BonusRequest>) -> Result<Response, Problem> {
-    let run = s.app.bonus_run(&actor, &req.period, &req.config.unwrap_or_default(), RunLimit::default()).await?;
+pub async fn run_bonus(
+    State(s): State<AppState>,
+    Extension(actor): Extension<Actor>,
+    JsonBody(req, _): JsonBody<BonusRequest>,
+) -> Result<Response, Problem> {
+    let run = s
+        .app
+        .bonus_run(
+            &actor,
+            &req.period,
+            &req.config.unwrap_or_default(),
+            RunLimit::default(),
+        )
+        .await?;
     Ok(axum::Json(json!({"run_id": run.id, "period": run.period, "state": run.state, "vouchers_issued": run.vouchers_issued, "points_converted": run.points_converted, "run": run})).into_response())
 }
 
@@ -161,8 +261,18 @@ pub struct BirthdayRequest {
     config: Option<BirthdayConfig>,
 }
 
-pub async fn run_birthday(State(s): State<AppState>, JsonBody(req, _): JsonBody<BirthdayRequest>) -> Result<Response, Problem> {
-    let run = s.app.birthday_run(&req.date, &req.config.unwrap_or_default(), RunLimit::default()).await?;
+pub async fn run_birthday(
+    State(s): State<AppState>,
+    JsonBody(req, _): JsonBody<BirthdayRequest>,
+) -> Result<Response, Problem> {
+    let run = s
+        .app
+        .birthday_run(
+            &req.date,
+            &req.config.unwrap_or_default(),
+            RunLimit::default(),
+        )
+        .await?;
     Ok(axum::Json(json!({"run_id": run.id, "period": run.period, "state": run.state, "vouchers_issued": run.vouchers_issued, "points_converted": run.points_converted, "run": run})).into_response())
 }
 
@@ -179,16 +289,27 @@ fn run_id(id: &str) -> Result<i64, Problem> {
     id.parse().map_err(|_| Problem::not_found("run"))
 }
 
-pub async fn get_run(State(s): State<AppState>, Path(id): Path<String>) -> Result<Response, Problem> {
+pub async fn get_run(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
     Ok(axum::Json(s.app.run(run_id(&id)?).await?).into_response())
 }
 
-pub async fn lettershop(State(s): State<AppState>, Path(id): Path<String>) -> Result<Response, Problem> {
+pub async fn lettershop(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
     let id = run_id(&id)?;
     let csv = s.app.lettershop_batch(id).await?;
     let mut res = csv.into_response();
-    res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
-    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"lettershop-run-{id}.csv\"")) {
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    if let Ok(v) =
+        HeaderValue::from_str(&format!("attachment; filename=\"lettershop-run-{id}.csv\""))
+    {
         res.headers_mut().insert(header::CONTENT_DISPOSITION, v);
     }
     Ok(res)
@@ -196,11 +317,17 @@ pub async fn lettershop(State(s): State<AppState>, Path(id): Path<String>) -> Re
 
 pub async fn stores(State(s): State<AppState>) -> Result<Response, Problem> {
     let mut conn = s.app.store.acquire().await.map_err(AppError::from)?;
-    let rows = kundo_store::loyalty::stores(&mut conn.db()).await.map_err(AppError::from)?;
+    let rows = kundo_store::loyalty::stores(&mut conn.db())
+        .await
+        .map_err(AppError::from)?;
     Ok(axum::Json(json!({ "items": rows })).into_response())
 }
 
-pub async fn put_stores(State(s): State<AppState>, Extension(actor): Extension<Actor>, JsonBody(rows, _): JsonBody<Vec<StoreRow>>) -> Result<Response, Problem> {
+pub async fn put_stores(
+    State(s): State<AppState>,
+    Extension(actor): Extension<Actor>,
+    JsonBody(rows, _): JsonBody<Vec<StoreRow>>,
+) -> Result<Response, Problem> {
     let n = s.app.upsert_stores(&actor, rows).await?;
     Ok(axum::Json(json!({"stores": n})).into_response())
 }
@@ -216,7 +343,14 @@ pub struct RulesRequest {
     rules: PointsRules,
 }
 
-pub async fn set_rules(State(s): State<AppState>, Extension(actor): Extension<Actor>, JsonBody(req, _): JsonBody<RulesRequest>) -> Result<Response, Problem> {
-    let id = s.app.set_points_rules(&actor, req.valid_from, &req.rules).await?;
+pub async fn set_rules(
+    State(s): State<AppState>,
+    Extension(actor): Extension<Actor>,
+    JsonBody(req, _): JsonBody<RulesRequest>,
+) -> Result<Response, Problem> {
+    let id = s
+        .app
+        .set_points_rules(&actor, req.valid_from, &req.rules)
+        .await?;
     Ok((StatusCode::CREATED, axum::Json(json!({"id": id}))).into_response())
 }

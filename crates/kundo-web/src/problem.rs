@@ -148,11 +148,24 @@ impl From<AppError> for Problem {
                     "The database could not complete the request",
                 )
             }
-            AppError::InvalidCode(msg) => Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid-code", "Not a valid voucher code").field("code", msg),
-            AppError::VoucherRefused(reason) => Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "voucher-not-usable", "The voucher cannot be used")
-                .detail(format!("the voucher cannot be used: {reason}"))
-                .with("reason", serde_json::Value::from(reason)),
-            AppError::AlreadyRedeemed { at, channel, store_code } => {
+            AppError::InvalidCode(msg) => Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid-code",
+                "Not a valid voucher code",
+            )
+            .field("code", msg),
+            AppError::VoucherRefused(reason) => Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "voucher-not-usable",
+                "The voucher cannot be used",
+            )
+            .detail(format!("the voucher cannot be used: {reason}"))
+            .with("reason", serde_json::Value::from(reason)),
+            AppError::AlreadyRedeemed {
+                at,
+                channel,
+                store_code,
+            } => {
                 let when = at.map(|t| t.to_rfc3339()).unwrap_or_default();
                 let place = match (&channel, &store_code) {
                     (_, Some(s)) => format!("in store {s}"),
@@ -160,7 +173,11 @@ impl From<AppError> for Problem {
                     _ => String::new(),
                 };
                 Problem::new(StatusCode::CONFLICT, "already-redeemed", "Already redeemed")
-                    .detail(format!("the voucher was redeemed at {when} {place}").trim().to_string())
+                    .detail(
+                        format!("the voucher was redeemed at {when} {place}")
+                            .trim()
+                            .to_string(),
+                    )
                     .with("redeemed_at", serde_json::json!(at))
                     .with("redeemed_channel", serde_json::json!(channel))
                     .with("redeemed_store", serde_json::json!(store_code))

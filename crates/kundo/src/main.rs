@@ -359,15 +359,29 @@ async fn run(cli: Cli) -> Result<(), String> {
             let spinner = progress::spinner("running");
             let summary = match job {
                 RunJob::Bonus { period } => {
-                    let run = app.bonus_run(&Actor::cli(), &period, &Default::default(), Default::default()).await.map_err(describe)?;
+                    let run = app
+                        .bonus_run(
+                            &Actor::cli(),
+                            &period,
+                            &Default::default(),
+                            Default::default(),
+                        )
+                        .await
+                        .map_err(describe)?;
                     serde_json::to_string_pretty(&run).unwrap_or_default()
                 }
                 RunJob::Birthday { date } => {
                     let date = date.unwrap_or_else(|| chrono::Utc::now().date_naive().to_string());
-                    let run = app.birthday_run(&date, &Default::default(), Default::default()).await.map_err(describe)?;
+                    let run = app
+                        .birthday_run(&date, &Default::default(), Default::default())
+                        .await
+                        .map_err(describe)?;
                     serde_json::to_string_pretty(&run).unwrap_or_default()
                 }
-                RunJob::Expiry => format!("{{\"vouchers_expired\": {}}}", app.expire_vouchers().await.map_err(describe)?),
+                RunJob::Expiry => format!(
+                    "{{\"vouchers_expired\": {}}}",
+                    app.expire_vouchers().await.map_err(describe)?
+                ),
             };
             spinner.finish_and_clear();
             println!("{summary}");

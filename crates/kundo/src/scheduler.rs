@@ -9,7 +9,11 @@ use chrono::{Datelike, NaiveDate, Utc};
 use kundo_app::{Actor, App};
 
 pub async fn run(app: App) {
-    let actor = Actor { name: "scheduler".into(), scopes: vec!["admin".into()], csrf_token: None };
+    let actor = Actor {
+        name: "scheduler".into(),
+        scopes: vec!["admin".into()],
+        csrf_token: None,
+    };
     let mut done_for: Option<NaiveDate> = None;
     let mut tick = tokio::time::interval(Duration::from_secs(60));
     loop {
@@ -21,12 +25,18 @@ pub async fn run(app: App) {
         let mut ok = true;
         if today.day() == 1 {
             let period = format!("{:04}-{:02}", today.year(), today.month());
-            if let Err(e) = app.bonus_run(&actor, &period, &Default::default(), Default::default()).await {
+            if let Err(e) = app
+                .bonus_run(&actor, &period, &Default::default(), Default::default())
+                .await
+            {
                 tracing::error!(error = %e, %period, "bonus run failed; retrying in a minute");
                 ok = false;
             }
         }
-        if let Err(e) = app.birthday_run(&today.to_string(), &Default::default(), Default::default()).await {
+        if let Err(e) = app
+            .birthday_run(&today.to_string(), &Default::default(), Default::default())
+            .await
+        {
             tracing::error!(error = %e, "birthday run failed; retrying in a minute");
             ok = false;
         }

@@ -1,0 +1,818 @@
+//! The loyalty core on both backends: exact points and balances, idempotent receipts, returns,
+//! vouchers, and the automatic runs.
+
+use chrono::{Duration, Utc};
+use kundo_app::customers::Created;
+use kundo_app::receipts::{LineInput, ReceiptInput, ReturnInput, ReturnLineInput};
+use kundo_app::runs::RunLimit;
+use kundo_app::vouchers::{UseRequest, VoucherTemplate};
+use kundo_app::{Actor, App, AppError};
+use kundo_core::customer::CustomerInput;
+use kundo_core::loyalty_runs::{BirthdayConfig, BonusConfig};
+use kundo_store::loyalty::StoreRow;
+use kundo_store::testing;
+use serde_json::{Value, json};
+
+fn till() -> Actor {
+    Actor {
+        name: "apikey:pos".into(),
+        scopes: vec!["receipts:write".into(), "vouchers:redeem".into()],
+        csrf_token: None,
+    }
+}
+
+async fn setup() -> Vec<(App, Option<testing::TempDir>, &'static str)> {
+    let mut out = Vec::new();
+    for (store, dir) in testing::all().await {
+        let db = store.backend().name();
+        let app = App::new(store);
+        let stores = ["ZH01", "BE01"]
+            .iter()
+            .map(|c| StoreRow {
+                code: c.to_string(),
+                name: format!("Filiale {c}"),
+                channel: "store".into(),
+                street: None,
+                postcode: None,
+                city: None,
+                country: Some("CH".into()),
+            })
+            .chain(std::iter::once(StoreRow {
+                code: "WEB".into(),
+                name: "Onlineshop".into(),
+                channel: "online".into(),
+                street: None,
+                postcode: None,
+                city: None,
+                country: None,
+            }))
+            .collect();
+        app.upsert_stores(&Actor::cli(), stores).await.unwrap();
+        out.push((app, dir, db));
+    }
+    out
+}
+
+async fn customer(app: &App, card: &str, birth: &str) -> String {
+    let input: CustomerInput = serde_json::from_value(json!({
+        "first_name": "Anna", "last_name": format!("Kundin {card}"), "birth_date": birth,
+        "addresses": [{"street": "Bahnhofstrasse", "house_number": "1", "postcode": "8001", "city": "Zürich"}],
+        "card_numbers": [card],
+        "consents": [{"channel": "letter", "status": "granted", "source": "pos"}]
+    }))
+    .unwrap();
+    match app
+        .create_customer(&Actor::cli(), input, None)
+        .await
+        .unwrap()
+    {
+        Created::New(v) => v.customer_number,
+        Created::Replayed { .. } => unreachable!(),
+    }
+}
+
+fn receipt(id: &str, card: Option<&str>, lines: &[(&str, i64)]) -> ReceiptInput {
+    ReceiptInput {
+        source: "pos-zh01".into(),
+        external_id: id.into(),
+        store_code: Some("ZH01".into()),
+        channel: "store".into(),
+        occurred_at: (Utc::now() - Duration::days(3)).to_rfc3339(),
+        currency: "CHF".into(),
+        card_number: card.map(str::to_string),
+        customer_number: None,
+        lines: lines
+            .iter()
+            .enumerate()
+            .map(|(i, (cat, amount))| LineInput {
+                sku: format!("SKU{i}"),
+                category: cat.to_string(),
+                quantity: 1,
+                amount: *amount,
+            })
+            .collect(),
+    }
+}
+
+fn body(b: &kundo_app::receipts::Booked) -> Value {
+    serde_json::from_str(&b.body).unwrap()
+}
+
+#[tokio::test]
+async fn a_receipt_earns_exact_points_and_a_resend_answers_the_same() {
+    for (app, _d, db) in setup().await {
+        let number = customer(&app, "2900000000101", "1980-05-05").await;
+        // CHF 19.90 + 12.55 Papier + 50.00 gift card (excluded) → 32.45 eligible → 32 points.
+        let r = receipt(
+            "r-1",
+            Some("2900000000101"),
+            &[("Papier", 1990), ("Papier", 1255), ("Geschenkkarten", 5000)],
+        );
+        let first = app.book_receipt(&till(), r.clone()).await.unwrap();
+        assert_eq!(first.status, 201, "{db}");
+        assert_eq!(body(&first)["points_earned"], json!(32), "{db}");
+        assert_eq!(body(&first)["balance"], json!(32), "{db}");
+        let again = app.book_receipt(&till(), r.clone()).await.unwrap();
+        assert_eq!(again.status, 200, "{db}");
+        assert_eq!(again.body, first.body, "{db}");
+        let mut changed = r.clone();
+        changed.lines[0].amount = 2990;
+        assert!(
+            matches!(
+                app.book_receipt(&till(), changed).await,
+                Err(AppError::Conflict { .. })
+            ),
+            "{db}"
+        );
+        let points = app.points(&number, None, 50).await.unwrap();
+        assert_eq!(points.balance, 32, "{db}");
+        assert_eq!(points.entries.len(), 1, "{db}");
+        let f = app.purchase_figures(&number).await.unwrap();
+        assert_eq!(
+            (
+                f.receipts_total,
+                f.revenue_total,
+                f.receipts_12m,
+                f.revenue_12m
+            ),
+            (1, 8245, 1, 8245),
+            "{db}"
+        );
+        assert_eq!(f.favourite_store.as_deref(), Some("ZH01"), "{db}");
+        let lookup = app
+            .lookup(kundo_store::customers::LookupKey::Card("2900000000101"))
+            .await
+            .unwrap();
+        assert_eq!(lookup.balance, 32, "{db}");
+    }
+}
+
+#[tokio::test]
+async fn bad_receipts_are_refused_by_field_and_do_not_block_the_batch() {
+    for (app, _d, db) in setup().await {
+        customer(&app, "2900000000101", "1980-05-05").await;
+        let mut unknown_store = receipt("r-1", Some("2900000000101"), &[("Papier", 1000)]);
+        unknown_store.store_code = Some("XX99".into());
+        let unknown_card = receipt("r-2", Some("2999999999999"), &[("Papier", 1000)]);
+        let mut negative = receipt("r-3", None, &[("Papier", -5)]);
+        negative.channel = "fax".into();
+        let good = receipt("r-4", Some("2900000000101"), &[("Papier", 1000)]);
+        let anonymous = receipt("r-5", None, &[("Papier", 1000)]);
+        let out = app
+            .book_receipts(
+                &till(),
+                vec![unknown_store, unknown_card, negative, good, anonymous],
+            )
+            .await
+            .unwrap();
+        let field = |r: &Result<kundo_app::receipts::Booked, AppError>| match r {
+            Err(AppError::Invalid(e)) => e.iter().map(|f| f.field.clone()).collect::<Vec<_>>(),
+            other => panic!("{db}: {other:?}"),
+        };
+        assert_eq!(field(&out[0]), vec!["store_code"], "{db}");
+        assert_eq!(field(&out[1]), vec!["card_number"], "{db}");
+        assert!(
+            field(&out[2]).contains(&"channel".to_string())
+                && field(&out[2]).contains(&"lines[0].amount".to_string()),
+            "{db}"
+        );
+        assert_eq!(out[3].as_ref().unwrap().status, 201, "{db}");
+        let anon = out[4].as_ref().unwrap();
+        assert_eq!(
+            body(anon)["points_earned"],
+            json!(0),
+            "{db}: anonymous receipts count for reports only"
+        );
+        assert_eq!(body(anon)["balance"], Value::Null, "{db}");
+    }
+}
+
+#[tokio::test]
+async fn returns_reverse_points_in_proportion_and_never_more_than_bought() {
+    for (app, _d, db) in setup().await {
+        let number = customer(&app, "2900000000101", "1980-05-05").await;
+        let r = receipt(
+            "r-1",
+            Some("2900000000101"),
+            &[("Möbel", 30000), ("Papier", 1000)],
+        );
+        app.book_receipt(&till(), r).await.unwrap();
+        assert_eq!(
+            app.points(&number, None, 10).await.unwrap().balance,
+            310,
+            "{db}"
+        );
+        let ret = |id: &str, sku: &str, amount: Option<i64>| ReturnInput {
+            external_id: id.into(),
+            occurred_at: None,
+            lines: vec![ReturnLineInput {
+                sku: Some(sku.into()),
+                line_no: None,
+                quantity: 1,
+                amount,
+            }],
+        };
+        let b = app
+            .book_return(
+                &till(),
+                "pos-zh01",
+                "r-1",
+                ret("ret-1", "SKU0", Some(10000)),
+            )
+            .await
+            .unwrap();
+        assert_eq!(body(&b)["points_reversed"], json!(100), "{db}");
+        assert_eq!(body(&b)["balance"], json!(210), "{db}");
+        // The rest of the chair came back too: the line is now fully returned.
+        let b = app
+            .book_return(
+                &till(),
+                "pos-zh01",
+                "r-1",
+                ReturnInput {
+                    external_id: "ret-2".into(),
+                    occurred_at: None,
+                    lines: vec![ReturnLineInput {
+                        sku: None,
+                        line_no: Some(1),
+                        quantity: 1,
+                        amount: Some(20000),
+                    }],
+                },
+            )
+            .await;
+        assert!(
+            matches!(b, Err(AppError::Invalid(_))),
+            "{db}: quantity 1 of 1 was returned already: {b:?}"
+        );
+        let b = app
+            .book_return(&till(), "pos-zh01", "r-1", ret("ret-3", "SKU1", Some(2000)))
+            .await;
+        assert!(
+            matches!(b, Err(AppError::Invalid(_))),
+            "{db}: more than was paid"
+        );
+        let b = app
+            .book_return(&till(), "pos-zh01", "r-1", ret("ret-4", "SKU1", None))
+            .await
+            .unwrap();
+        assert_eq!(body(&b)["points_reversed"], json!(10), "{db}");
+        assert!(
+            matches!(
+                app.book_return(&till(), "pos-zh01", "nope", ret("ret-5", "SKU0", None))
+                    .await,
+                Err(AppError::NotFound(_))
+            ),
+            "{db}: a return of an unknown receipt"
+        );
+        let again = app
+            .book_return(&till(), "pos-zh01", "r-1", ret("ret-4", "SKU1", None))
+            .await
+            .unwrap();
+        assert_eq!(again.status, 200, "{db}: a resent return is booked once");
+        let f = app.purchase_figures(&number).await.unwrap();
+        assert_eq!(f.revenue_total, 20000, "{db}: revenue is net of returns");
+        let mut conn = app.store.acquire().await.unwrap();
+        assert!(
+            kundo_store::loyalty::unbalanced_accounts(&mut conn.db())
+                .await
+                .unwrap()
+                .is_empty(),
+            "{db}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn points_rules_versions_apply_by_the_time_of_sale() {
+    for (app, _d, db) in setup().await {
+        customer(&app, "2900000000101", "1980-05-05").await;
+        let since = Utc::now() - Duration::days(10);
+        let rules: kundo_core::points::PointsRules = serde_json::from_value(json!({
+            "category_multipliers": {"Möbel": 200},
+            "promotions": [{"name": "Online-Wochen", "valid_from": since.to_rfc3339(), "valid_until": (Utc::now() + Duration::days(1)).to_rfc3339(), "multiplier_percent": 300, "channels": ["online"]}]
+        }))
+        .unwrap();
+        app.set_points_rules(&Actor::cli(), since, &rules)
+            .await
+            .unwrap();
+        let mut old = receipt("old", Some("2900000000101"), &[("Möbel", 1000)]);
+        old.occurred_at = (Utc::now() - Duration::days(20)).to_rfc3339();
+        assert_eq!(
+            body(&app.book_receipt(&till(), old).await.unwrap())["points_earned"],
+            json!(10),
+            "{db}: before the new rules"
+        );
+        let new = receipt("new", Some("2900000000101"), &[("Möbel", 1000)]);
+        assert_eq!(
+            body(&app.book_receipt(&till(), new).await.unwrap())["points_earned"],
+            json!(20),
+            "{db}: double on furniture"
+        );
+        let mut online = receipt(
+            "web",
+            Some("2900000000101"),
+            &[("Möbel", 1000), ("Papier", 1000)],
+        );
+        online.channel = "online".into();
+        online.store_code = Some("WEB".into());
+        assert_eq!(
+            body(&app.book_receipt(&till(), online).await.unwrap())["points_earned"],
+            json!(90),
+            "{db}: 10×2×3 + 10×3"
+        );
+        let bad: kundo_core::points::PointsRules =
+            serde_json::from_value(json!({"minor_units_per_point": 0})).unwrap();
+        assert!(
+            matches!(
+                app.set_points_rules(&Actor::cli(), since, &bad).await,
+                Err(AppError::Invalid(_))
+            ),
+            "{db}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn vouchers_validate_redeem_once_reverse_and_cancel() {
+    for (app, _d, db) in setup().await {
+        let number = customer(&app, "2900000000101", "1980-05-05").await;
+        let now = Utc::now();
+        let t = VoucherTemplate {
+            kind: "goodwill".into(),
+            value_type: "amount".into(),
+            value: 1000,
+            currency: "CHF".into(),
+            min_order: 5000,
+            channels: "store".into(),
+            valid_from: now - Duration::days(1),
+            valid_until: now + Duration::days(30),
+        };
+        let v = app
+            .issue_voucher(&Actor::cli(), t, Some(&number))
+            .await
+            .unwrap();
+        let use_ = |channel: &str, basket: Option<i64>| UseRequest {
+            channel: channel.into(),
+            store_code: Some("ZH01".into()),
+            basket_amount: basket,
+            receipt_ref: Some("r-9".into()),
+        };
+        let ok = app
+            .validate_voucher(&v.code, &use_("store", Some(6000)))
+            .await
+            .unwrap();
+        assert!(ok.valid && ok.reason == "ok" && ok.value == 1000, "{db}");
+        assert_eq!(
+            app.validate_voucher(&v.code, &use_("online", Some(6000)))
+                .await
+                .unwrap()
+                .reason,
+            "wrong_channel",
+            "{db}"
+        );
+        assert_eq!(
+            app.validate_voucher(&v.code, &use_("store", Some(4000)))
+                .await
+                .unwrap()
+                .reason,
+            "below_minimum_order",
+            "{db}"
+        );
+        // Look-alikes and hyphens are read as the code; a changed character is told apart from an unknown code.
+        let typed = kundo_core::voucher_code::display(&v.code)
+            .to_lowercase()
+            .replace('0', "o");
+        assert!(
+            app.validate_voucher(&typed, &use_("store", Some(6000)))
+                .await
+                .unwrap()
+                .valid,
+            "{db}"
+        );
+        let mut wrong = v.code.clone().into_bytes();
+        wrong[0] = if wrong[0] == b'A' { b'B' } else { b'A' };
+        assert!(
+            matches!(
+                app.validate_voucher(&String::from_utf8(wrong).unwrap(), &use_("store", None))
+                    .await,
+                Err(AppError::InvalidCode(_))
+            ),
+            "{db}"
+        );
+        assert!(
+            matches!(
+                app.redeem_voucher(&till(), &v.code, &use_("online", None))
+                    .await,
+                Err(AppError::VoucherRefused("wrong_channel"))
+            ),
+            "{db}"
+        );
+        app.redeem_voucher(&till(), &v.code, &use_("store", Some(6000)))
+            .await
+            .unwrap();
+        match app
+            .redeem_voucher(&till(), &v.code, &use_("store", Some(6000)))
+            .await
+        {
+            Err(AppError::AlreadyRedeemed { at, store_code, .. }) => {
+                assert!(at.is_some(), "{db}");
+                assert_eq!(store_code.as_deref(), Some("ZH01"), "{db}");
+            }
+            other => panic!("{db}: {other:?}"),
+        }
+        let back = app
+            .reverse_redemption(&Actor::cli(), &v.code)
+            .await
+            .unwrap();
+        assert_eq!(back.status, "issued", "{db}");
+        assert_eq!(
+            app.cancel_voucher(&Actor::cli(), &v.code)
+                .await
+                .unwrap()
+                .status,
+            "cancelled",
+            "{db}"
+        );
+        assert!(
+            matches!(
+                app.redeem_voucher(&till(), &v.code, &use_("store", Some(6000)))
+                    .await,
+                Err(AppError::VoucherRefused("cancelled"))
+            ),
+            "{db}"
+        );
+        let events: Vec<String> = app
+            .events(0, 100)
+            .await
+            .unwrap()
+            .items
+            .into_iter()
+            .map(|e| e.event_type)
+            .collect();
+        for e in [
+            "voucher.issued",
+            "voucher.redeemed",
+            "voucher.reversed",
+            "voucher.cancelled",
+        ] {
+            assert!(events.contains(&e.to_string()), "{db}: {e} in {events:?}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn expired_vouchers_expire_with_an_event() {
+    for (app, _d, db) in setup().await {
+        let now = Utc::now();
+        let t = VoucherTemplate {
+            kind: "campaign".into(),
+            value_type: "percent".into(),
+            value: 1000,
+            currency: "CHF".into(),
+            min_order: 0,
+            channels: "both".into(),
+            valid_from: now - Duration::days(30),
+            valid_until: now - Duration::seconds(1),
+        };
+        let v = app.issue_voucher(&Actor::cli(), t, None).await.unwrap();
+        assert_eq!(
+            app.validate_voucher(
+                &v.code,
+                &UseRequest {
+                    channel: "online".into(),
+                    store_code: None,
+                    basket_amount: None,
+                    receipt_ref: None
+                }
+            )
+            .await
+            .unwrap()
+            .reason,
+            "expired",
+            "{db}"
+        );
+        assert_eq!(app.expire_vouchers().await.unwrap(), 1, "{db}");
+        assert_eq!(app.expire_vouchers().await.unwrap(), 0, "{db}");
+        assert_eq!(
+            app.voucher(&v.code).await.unwrap().status,
+            "expired",
+            "{db}"
+        );
+    }
+}
+
+async fn earn(app: &App, card: &str, id: &str, chf: i64) {
+    app.book_receipt(&till(), receipt(id, Some(card), &[("Möbel", chf * 100)]))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn the_bonus_run_converts_points_once_per_period_and_writes_the_lettershop_batch() {
+    for (app, _d, db) in setup().await {
+        let a = customer(&app, "2900000000101", "1980-05-05").await;
+        let b = customer(&app, "2900000000102", "1981-06-06").await;
+        let c = customer(&app, "2900000000103", "1982-07-07").await;
+        earn(&app, "2900000000101", "a1", 1234).await; // 1234 points → CHF 20, reset to 0
+        earn(&app, "2900000000102", "b1", 499).await; // below the threshold
+        earn(&app, "2900000000103", "c1", 500).await;
+        // c's letter consent is withdrawn: the voucher is issued, the letter left out.
+        app.update_customer(
+            &Actor::cli(),
+            &c,
+            json!({"consents": [{"channel": "letter", "status": "revoked", "source": "call"}]})
+                .as_object()
+                .unwrap(),
+            None,
+        )
+        .await
+        .unwrap();
+        let run = app
+            .bonus_run(
+                &Actor::cli(),
+                "2026-11",
+                &BonusConfig::default(),
+                RunLimit::default(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            (
+                run.state.as_str(),
+                run.vouchers_issued,
+                run.points_converted
+            ),
+            ("done", 2, 1734),
+            "{db}"
+        );
+        assert_eq!(
+            (run.letters, run.left_out_consent, run.left_out_address),
+            (1, 1, 0),
+            "{db}"
+        );
+        assert_eq!(app.points(&a, None, 10).await.unwrap().balance, 0, "{db}");
+        assert_eq!(app.points(&b, None, 10).await.unwrap().balance, 499, "{db}");
+        let va = app.customer_vouchers(&a).await.unwrap();
+        assert_eq!(
+            (va.len(), va[0].value, va[0].kind.as_str()),
+            (1, 2000, "bonus"),
+            "{db}"
+        );
+        let again = app
+            .bonus_run(
+                &Actor::cli(),
+                "2026-11",
+                &BonusConfig::default(),
+                RunLimit::default(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            (again.id, again.vouchers_issued),
+            (run.id, 2),
+            "{db}: a second run of the period issues nothing"
+        );
+        assert_eq!(app.customer_vouchers(&a).await.unwrap().len(), 1, "{db}");
+        let csv = app.lettershop_batch(run.id).await.unwrap();
+        let lines: Vec<&str> = csv.lines().collect();
+        assert_eq!(lines.len(), 2, "{db}: header and one letter: {csv}");
+        assert!(
+            lines[0].starts_with(
+                "customer_number,salutation,title,first_name,last_name,company,street"
+            ),
+            "{db}"
+        );
+        assert!(
+            lines[1].starts_with(&a) && lines[1].contains("20.00,CHF"),
+            "{db}: {}",
+            lines[1]
+        );
+        assert_eq!(
+            app.lettershop_batch(run.id).await.unwrap(),
+            csv,
+            "{db}: exported again identically"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_bonus_run_interrupted_between_steps_finishes_exactly_the_rest() {
+    for (app, _d, db) in setup().await {
+        app.generate_demo(4_500, 5, 3, &|_| {}).await.unwrap();
+        // Give every customer 600 points by adjustment.
+        let page = app
+            .list_customers(kundo_store::customers::ListFilter {
+                limit: 500,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let mut numbers = Vec::new();
+        let mut cursor = None;
+        let mut first = Some(page);
+        loop {
+            let p = match first.take() {
+                Some(p) => p,
+                None => app
+                    .list_customers(kundo_store::customers::ListFilter {
+                        limit: 500,
+                        after_id: cursor,
+                        ..Default::default()
+                    })
+                    .await
+                    .unwrap(),
+            };
+            numbers.extend(p.items.iter().map(|c| c.customer_number.clone()));
+            match p.next_cursor {
+                Some(c) => cursor = Some(c.parse().unwrap()),
+                None => break,
+            }
+        }
+        assert_eq!(numbers.len(), 4_500, "{db}");
+        for n in &numbers {
+            app.adjust_points(&Actor::cli(), n, 600, "test setup")
+                .await
+                .unwrap();
+        }
+        let partial = app
+            .bonus_run(
+                &Actor::cli(),
+                "2026-12",
+                &BonusConfig::default(),
+                RunLimit { max_steps: Some(1) },
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            (partial.state.as_str(), partial.vouchers_issued),
+            ("running", 2_000),
+            "{db}"
+        );
+        let done = app
+            .bonus_run(
+                &Actor::cli(),
+                "2026-12",
+                &BonusConfig::default(),
+                RunLimit::default(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            (
+                done.state.as_str(),
+                done.vouchers_issued,
+                done.points_converted
+            ),
+            ("done", 4_500, 4_500 * 600),
+            "{db}"
+        );
+        let mut conn = app.store.acquire().await.unwrap();
+        assert!(
+            kundo_store::loyalty::unbalanced_accounts(&mut conn.db())
+                .await
+                .unwrap()
+                .is_empty(),
+            "{db}"
+        );
+        let vouchers = kundo_store::vouchers::of_run(&mut conn.db(), done.id)
+            .await
+            .unwrap();
+        let distinct: std::collections::HashSet<_> =
+            vouchers.iter().map(|v| v.customer_id).collect();
+        assert_eq!(
+            (vouchers.len(), distinct.len()),
+            (4_500, 4_500),
+            "{db}: exactly one voucher per customer"
+        );
+    }
+}
+
+#[tokio::test]
+async fn birthday_vouchers_reach_good_customers_once_a_year_and_29_february_counts_as_28th() {
+    for (app, _d, db) in setup().await {
+        let leap = customer(&app, "2900000000201", "1980-02-29").await;
+        let plain = customer(&app, "2900000000202", "1990-02-28").await;
+        let small = customer(&app, "2900000000203", "1985-02-28").await;
+        let other_day = customer(&app, "2900000000204", "1985-03-01").await;
+        for (card, chf) in [
+            ("2900000000201", 600),
+            ("2900000000202", 500),
+            ("2900000000203", 499),
+            ("2900000000204", 900),
+        ] {
+            earn(&app, card, &format!("bd-{card}"), chf).await;
+        }
+        let cfg = BirthdayConfig::default();
+        // 2027 is no leap year: the run 21 days before 28 February serves both 28 and 29 February.
+        let run = app
+            .birthday_run("2027-02-07", &cfg, RunLimit::default())
+            .await
+            .unwrap();
+        assert_eq!(run.vouchers_issued, 2, "{db}");
+        assert_eq!(app.customer_vouchers(&leap).await.unwrap().len(), 1, "{db}");
+        assert_eq!(
+            app.customer_vouchers(&plain).await.unwrap().len(),
+            1,
+            "{db}"
+        );
+        assert!(
+            app.customer_vouchers(&small).await.unwrap().is_empty(),
+            "{db}: below CHF 500 in 12 months"
+        );
+        assert!(
+            app.customer_vouchers(&other_day).await.unwrap().is_empty(),
+            "{db}"
+        );
+        // Another run date in the same year never issues a second birthday voucher.
+        app.birthday_run("2027-02-08", &cfg, RunLimit::default())
+            .await
+            .unwrap();
+        assert_eq!(app.customer_vouchers(&leap).await.unwrap().len(), 1, "{db}");
+        assert!(
+            matches!(
+                app.birthday_run("2027-02-30", &cfg, RunLimit::default())
+                    .await,
+                Err(AppError::Invalid(_))
+            ),
+            "{db}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_posts_of_one_receipt_book_it_once() {
+    for (app, _d, db) in setup().await {
+        let number = customer(&app, "2900000000101", "1980-05-05").await;
+        let r = receipt("same", Some("2900000000101"), &[("Papier", 10000)]);
+        let mut tasks = Vec::new();
+        for _ in 0..32 {
+            let app = app.clone();
+            let r = r.clone();
+            tasks.push(tokio::spawn(
+                async move { app.book_receipt(&till(), r).await },
+            ));
+        }
+        let mut statuses = Vec::new();
+        let mut bodies = std::collections::HashSet::new();
+        for t in tasks {
+            let b = t.await.unwrap().unwrap_or_else(|e| panic!("{db}: {e:?}"));
+            statuses.push(b.status);
+            bodies.insert(b.body);
+        }
+        assert_eq!(
+            statuses.iter().filter(|s| **s == 201).count(),
+            1,
+            "{db}: {statuses:?}"
+        );
+        assert_eq!(bodies.len(), 1, "{db}: every answer is the first answer");
+        let p = app.points(&number, None, 100).await.unwrap();
+        assert_eq!((p.balance, p.entries.len()), (100, 1), "{db}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_redemptions_of_one_voucher_succeed_once() {
+    for (app, _d, db) in setup().await {
+        let now = Utc::now();
+        let t = VoucherTemplate {
+            kind: "campaign".into(),
+            value_type: "amount".into(),
+            value: 500,
+            currency: "CHF".into(),
+            min_order: 0,
+            channels: "both".into(),
+            valid_from: now - Duration::days(1),
+            valid_until: now + Duration::days(1),
+        };
+        let v = app.issue_voucher(&Actor::cli(), t, None).await.unwrap();
+        let mut tasks = Vec::new();
+        for i in 0..64 {
+            let app = app.clone();
+            let code = v.code.clone();
+            tasks.push(tokio::spawn(async move {
+                let channel = if i % 2 == 0 { "store" } else { "online" };
+                app.redeem_voucher(
+                    &till(),
+                    &code,
+                    &UseRequest {
+                        channel: channel.into(),
+                        store_code: None,
+                        basket_amount: None,
+                        receipt_ref: Some(format!("r{i}")),
+                    },
+                )
+                .await
+            }));
+        }
+        let (mut ok, mut already) = (0, 0);
+        for t in tasks {
+            match t.await.unwrap() {
+                Ok(_) => ok += 1,
+                Err(AppError::AlreadyRedeemed { .. }) => already += 1,
+                Err(e) => panic!("{db}: {e:?}"),
+            }
+        }
+        assert_eq!((ok, already), (1, 63), "{db}");
+    }
+}
