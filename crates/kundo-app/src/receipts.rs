@@ -112,10 +112,10 @@ pub fn validate_receipt(
         "occurred_at",
         kundo_core::customer::parse_timestamp(&r.occurred_at),
     );
-    if let Some(t) = occurred {
-        if t > now + chrono::Duration::minutes(5) {
-            e.push("occurred_at", "lies in the future");
-        }
+    if let Some(t) = occurred
+        && t > now + chrono::Duration::minutes(5)
+    {
+        e.push("occurred_at", "lies in the future");
     }
     if r.lines.is_empty() || r.lines.len() > MAX_LINES {
         e.push("lines", format!("a receipt has 1 to {MAX_LINES} lines"));
@@ -311,14 +311,14 @@ impl App {
                 };
                 continue;
             }
-            if let Some(code) = &r.store_code {
-                if !known.contains(code) {
-                    out[i] = Slot::Done(Err(AppError::invalid(
-                        "store_code",
-                        format!("store {code} does not exist"),
-                    )));
-                    continue;
-                }
+            if let Some(code) = &r.store_code
+                && !known.contains(code)
+            {
+                out[i] = Slot::Done(Err(AppError::invalid(
+                    "store_code",
+                    format!("store {code} does not exist"),
+                )));
+                continue;
             }
             let customer_id = match (&r.card_number, &r.customer_number) {
                 (Some(card), _) => {
@@ -431,16 +431,14 @@ impl App {
         for n in &mut new {
             let balance = match n.receipt.customer_id {
                 Some(c) => {
-                    if !running.contains_key(&c) {
-                        let start = match finals.get(&c) {
-                            Some(f) => f - added.get(&c).copied().unwrap_or(0),
-                            None => store::balance(&mut tx.db(), c).await?,
-                        };
-                        running.insert(c, start);
-                    }
-                    let b = running.entry(c).or_default();
-                    *b += n.receipt.points;
-                    Some(*b)
+                    let before = match (running.get(&c), finals.get(&c)) {
+                        (Some(b), _) => *b,
+                        (None, Some(f)) => f - added.get(&c).copied().unwrap_or(0),
+                        (None, None) => store::balance(&mut tx.db(), c).await?,
+                    };
+                    let after = before + n.receipt.points;
+                    running.insert(c, after);
+                    Some(after)
                 }
                 None => None,
             };

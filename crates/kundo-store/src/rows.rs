@@ -137,8 +137,12 @@ mod tests {
     #[test]
     fn placeholders_are_numbered_across_rows() {
         assert_eq!(
-            super::values_sql("t", &["a", "b"], 2),
+            super::values_sql("t", &["a", "b"], 2, true),
             "INSERT INTO t (a, b) VALUES ($1,$2),($3,$4)"
+        );
+        assert_eq!(
+            super::values_sql("t", &["a", "b"], 2, false),
+            "INSERT INTO t (a, b) VALUES (?,?),(?,?)"
         );
     }
 }

@@ -33,6 +33,21 @@ pub async fn sqlite() -> (Store, TempDir) {
 
 /// A migrated, new PostgreSQL database, or `None` when none is configured.
 pub async fn postgres() -> Option<Store> {
+    let url = postgres_url().await?;
+    let store = Store::connect(
+        &url,
+        PoolSize {
+            max_connections: 40,
+        },
+    )
+    .await
+    .expect("connect test database");
+    store.migrate().await.expect("migrate postgres");
+    Some(store)
+}
+
+/// The URL of a new, empty PostgreSQL database, or `None` when none is configured.
+pub async fn postgres_url() -> Option<String> {
     let Ok(base) = std::env::var("KUNDO_TEST_POSTGRES_URL") else {
         assert!(
             std::env::var("KUNDO_REQUIRE_POSTGRES").is_err(),
@@ -51,22 +66,20 @@ pub async fn postgres() -> Option<Store> {
             .expect("create test database");
     }
     admin.close().await;
-    let url = match base.rfind('/') {
-        Some(i) if base[..i].contains("://") && i > base.find("://").map_or(0, |p| p + 2) => {
-            format!("{}/{name}", &base[..i])
-        }
-        _ => format!("{base}/{name}"),
+    // Replace the database name at the end of the URL (keeping any query string).
+    let (head, query) = base
+        .split_once('?')
+        .map_or((base.as_str(), ""), |(h, q)| (h, q));
+    let scheme_end = head.find("://").map_or(0, |p| p + 3);
+    let url = match head[scheme_end..].find('/') {
+        Some(slash) => format!("{}/{name}", &head[..scheme_end + slash]),
+        None => format!("{head}/{name}"),
     };
-    let store = Store::connect(
-        &url,
-        PoolSize {
-            max_connections: 40,
-        },
-    )
-    .await
-    .expect("connect test database");
-    store.migrate().await.expect("migrate postgres");
-    Some(store)
+    Some(if query.is_empty() {
+        url
+    } else {
+        format!("{url}?{query}")
+    })
 }
 
 /// Every backend available to this test run: SQLite always, PostgreSQL when configured.

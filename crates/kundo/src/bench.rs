@@ -88,7 +88,7 @@ async fn ensure_customers(app: &App, n: u64) -> Result<(), String> {
         .map_err(|e| e.to_string())? as u64;
     drop(conn);
     if have < n {
-        crate::make_demo(app, n - have, 42, 36).await?;
+        crate::make_demo_with(app, n - have, 42, 36, false).await?;
     }
     Ok(())
 }

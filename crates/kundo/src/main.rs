@@ -77,6 +77,9 @@ enum Command {
         /// Number of stores the customers are spread over.
         #[arg(long, default_value_t = 36)]
         stores: usize,
+        /// Customers only, without two years of purchases.
+        #[arg(long)]
+        no_receipts: bool,
     },
     /// Run an automatic job now: bonus, birthday or expiry (idempotent per period).
     Run {
@@ -349,9 +352,10 @@ async fn run(cli: Cli) -> Result<(), String> {
             customers,
             seed,
             stores,
+            no_receipts,
         } => {
             let app = App::new(open(&cli.db, &file).await?);
-            make_demo(&app, customers, seed, stores).await
+            make_demo_with(&app, customers, seed, stores, !no_receipts).await
         }
         Command::Bench { what } => bench::run(&cli.db, &file, what).await,
         Command::Run { job } => {
@@ -404,9 +408,21 @@ pub fn describe(e: kundo_app::AppError) -> String {
 }
 
 pub async fn make_demo(app: &App, customers: u64, seed: u64, stores: usize) -> Result<(), String> {
+    make_demo_with(app, customers, seed, stores, true).await
+}
+
+/// Demo customers and, with `receipts`, two years of their purchases.
+pub async fn make_demo_with(
+    app: &App,
+    customers: u64,
+    seed: u64,
+    stores: usize,
+    receipts: bool,
+) -> Result<(), String> {
     let bar = progress::bar(customers, "demo customers");
     let start = std::time::Instant::now();
-    app.generate_demo(customers, seed, stores, &|n| bar.set_position(n))
+    let ids = app
+        .generate_demo(customers, seed, stores, &|n| bar.set_position(n))
         .await
         .map_err(describe)?;
     bar.finish_and_clear();
@@ -415,6 +431,20 @@ pub async fn make_demo(app: &App, customers: u64, seed: u64, stores: usize) -> R
         "generated {customers} demo customers in {secs:.1} s ({:.0}/s)",
         customers as f64 / secs.max(1e-9)
     );
+    if receipts {
+        let bar = progress::bar(ids.len() as u64, "demo purchases");
+        let start = std::time::Instant::now();
+        let n = app
+            .generate_demo_receipts(seed, &ids, stores, &|n| bar.set_position(n))
+            .await
+            .map_err(describe)?;
+        bar.finish_and_clear();
+        let secs = start.elapsed().as_secs_f64();
+        eprintln!(
+            "generated {n} receipts and returns in {secs:.1} s ({:.0}/s)",
+            n as f64 / secs.max(1e-9)
+        );
+    }
     Ok(())
 }
 
