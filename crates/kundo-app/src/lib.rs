@@ -9,6 +9,7 @@ pub mod demo;
 pub mod receipts;
 pub mod runs;
 pub mod vouchers;
+pub mod webhooks;
 
 use std::sync::Arc;
 

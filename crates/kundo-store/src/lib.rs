@@ -14,6 +14,7 @@ pub mod rows;
 pub mod search;
 pub mod testing;
 pub mod vouchers;
+pub mod webhooks;
 
 pub use db::{Backend, Conn, Db, PoolSize, Store, StoreError, Tx, redact};
 

@@ -211,3 +211,55 @@ pub async fn events(State(s): State<AppState>, q: Params) -> Result<Response, Pr
     let (after, limit) = cursor_params(params_of(q)?)?;
     Ok(axum::Json(s.app.events(after.unwrap_or(0), limit).await?).into_response())
 }
+
+pub async fn webhooks(State(s): State<AppState>) -> Result<Response, Problem> {
+    Ok(axum::Json(json!({ "items": s.app.webhooks().await? })).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewWebhook {
+    url: String,
+    event_types: Vec<String>,
+}
+
+pub async fn create_webhook(
+    State(s): State<AppState>,
+    Extension(actor): Extension<Actor>,
+    JsonBody(body, _): JsonBody<NewWebhook>,
+) -> Result<Response, Problem> {
+    let (id, secret) = s
+        .app
+        .create_webhook(&actor, &body.url, &body.event_types)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(
+            json!({"id": id, "url": body.url, "event_types": body.event_types, "secret": secret}),
+        ),
+    )
+        .into_response())
+}
+
+fn hook_id(id: &str) -> Result<i64, Problem> {
+    id.parse().map_err(|_| Problem::not_found("webhook"))
+}
+
+pub async fn delete_webhook(
+    State(s): State<AppState>,
+    Extension(actor): Extension<Actor>,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
+    s.app.delete_webhook(&actor, hook_id(&id)?).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+pub async fn webhook_deliveries(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
+    Ok(
+        axum::Json(json!({ "items": s.app.webhook_deliveries(hook_id(&id)?).await? }))
+            .into_response(),
+    )
+}

@@ -107,6 +107,10 @@ pub const ROUTES: &[(&str, &str, Option<&str>)] = &[
     ("PUT", "/api/v1/stores", Some("admin")),
     ("GET", "/api/v1/points-rules", Some("customers:read")),
     ("POST", "/api/v1/points-rules", Some("admin")),
+    ("GET", "/api/v1/webhooks", Some("admin")),
+    ("POST", "/api/v1/webhooks", Some("admin")),
+    ("DELETE", "/api/v1/webhooks/{id}", Some("admin")),
+    ("GET", "/api/v1/webhooks/{id}/deliveries", Some("admin")),
 ];
 
 /// `Some(scope)` for a listed route, `None` for one that is not listed.

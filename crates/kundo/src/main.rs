@@ -555,6 +555,7 @@ async fn serve(
         login = Some(password);
     }
     tokio::spawn(scheduler::run(app.clone()));
+    tokio::spawn(scheduler::webhooks(app.clone()));
     let router = kundo_web::router(app);
     println!(
         "Kundo is listening on http://{addr} ({})",

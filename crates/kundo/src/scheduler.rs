@@ -53,3 +53,14 @@ pub async fn run(app: App) {
         }
     }
 }
+
+/// Delivers the event outbox to webhook subscribers, once a second.
+pub async fn webhooks(app: App) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        tick.tick().await;
+        if let Err(e) = app.dispatch_webhooks().await {
+            tracing::warn!(error = %e, "webhook dispatch failed; retrying");
+        }
+    }
+}
