@@ -66,6 +66,7 @@ pub struct App {
     pub auth_cache: Arc<AuthCache>,
     /// Where files for people go (lettershop batches); `None` on PostgreSQL without a data dir.
     pub files_dir: Option<std::path::PathBuf>,
+    receipt_queue: Arc<std::sync::OnceLock<tokio::sync::mpsc::Sender<receipts::QueuedReceipt>>>,
     attributes:
         Arc<tokio::sync::RwLock<Option<Arc<Vec<kundo_core::attributes::AttributeDefinition>>>>>,
 }
@@ -76,6 +77,7 @@ impl App {
             store,
             auth_cache: Arc::new(AuthCache::default()),
             files_dir: None,
+            receipt_queue: Arc::default(),
             attributes: Arc::default(),
         }
     }

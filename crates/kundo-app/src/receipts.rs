@@ -496,12 +496,21 @@ impl App {
         Ok(Ok(final_out))
     }
 
-    /// One receipt (the batch of one).
+    /// One receipt. Concurrent single receipts are booked together (group commit): they queue
+    /// for one writer that books whatever has arrived as one batch, so a till's single POST costs
+    /// a share of a transaction instead of a whole one.
     pub async fn book_receipt(&self, actor: &Actor, input: ReceiptInput) -> Result<Booked> {
-        self.book_receipts(actor, vec![input])
-            .await?
-            .pop()
-            .unwrap_or_else(|| Err(AppError::Io("no outcome".into())))
+        let queue = self
+            .receipt_queue
+            .get_or_init(|| spawn_receipt_writer(self.clone()))
+            .clone();
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        queue
+            .send((actor.clone(), input, tx))
+            .await
+            .map_err(|_| AppError::Io("the receipt writer stopped".into()))?;
+        rx.await
+            .map_err(|_| AppError::Io("the receipt writer dropped a receipt".into()))?
     }
 
     /// Books a return of some lines of a receipt and reverses the points in proportion.
@@ -945,4 +954,54 @@ impl App {
         tx.commit().await?;
         Ok(stores.len())
     }
+}
+
+/// A receipt waiting for the writer, with where its answer goes.
+pub type QueuedReceipt = (
+    Actor,
+    ReceiptInput,
+    tokio::sync::oneshot::Sender<Result<Booked>>,
+);
+
+/// Receipts taken into one group commit at most.
+const GROUP: usize = 500;
+
+fn spawn_receipt_writer(app: App) -> tokio::sync::mpsc::Sender<QueuedReceipt> {
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<QueuedReceipt>(4 * GROUP);
+    tokio::spawn(async move {
+        while let Some(first) = rx.recv().await {
+            let mut batch = vec![first];
+            while batch.len() < GROUP {
+                match rx.try_recv() {
+                    Ok(item) => batch.push(item),
+                    Err(_) => break,
+                }
+            }
+            // One call per actor, in arrival order; the ledger records who booked.
+            while !batch.is_empty() {
+                let actor = batch[0].0.clone();
+                let (same, rest): (Vec<QueuedReceipt>, Vec<QueuedReceipt>) = batch
+                    .into_iter()
+                    .partition(|(a, _, _)| a.name == actor.name);
+                batch = rest;
+                let (inputs, answers): (Vec<ReceiptInput>, Vec<_>) =
+                    same.into_iter().map(|(_, i, s)| (i, s)).unzip();
+                match app.book_receipts(&actor, inputs).await {
+                    Ok(outcomes) => {
+                        for (answer, outcome) in answers.into_iter().zip(outcomes) {
+                            let _ = answer.send(outcome);
+                        }
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, "booking a group of receipts failed");
+                        let message = e.to_string();
+                        for answer in answers {
+                            let _ = answer.send(Err(AppError::Io(message.clone())));
+                        }
+                    }
+                }
+            }
+        }
+    });
+    tx
 }

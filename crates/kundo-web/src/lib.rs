@@ -137,9 +137,18 @@ pub fn router(app: App) -> Router {
             "/api/v1/points-rules",
             get(loyalty::rules).post(loyalty::set_rules),
         )
-        .route("/api/v1/webhooks", get(admin::webhooks).post(admin::create_webhook))
-        .route("/api/v1/webhooks/{id}", axum::routing::delete(admin::delete_webhook))
-        .route("/api/v1/webhooks/{id}/deliveries", get(admin::webhook_deliveries))
+        .route(
+            "/api/v1/webhooks",
+            get(admin::webhooks).post(admin::create_webhook),
+        )
+        .route(
+            "/api/v1/webhooks/{id}",
+            axum::routing::delete(admin::delete_webhook),
+        )
+        .route(
+            "/api/v1/webhooks/{id}/deliveries",
+            get(admin::webhook_deliveries),
+        )
         .fallback(|| async { Problem::new(StatusCode::NOT_FOUND, "not-found", "No such route") })
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -216,3 +216,44 @@ fn every_ref_points_to_an_existing_component() {
         broken.join("\n  ")
     );
 }
+
+#[test]
+fn unsafe_operations_take_the_csrf_header_and_errors_are_problems() {
+    let doc = document();
+    let mut wrong = Vec::new();
+    for ((method, path), operation) in operations(&doc) {
+        let safe = matches!(method.as_str(), "GET" | "HEAD" | "OPTIONS");
+        let csrf = operation
+            .get("parameters")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .map(|p| resolve(&doc, p))
+            .any(|p| p["in"] == "header" && p["name"] == "X-CSRF-Token");
+        // Public routes have no session, hence no CSRF token.
+        let public = operation.get("x-scope") == Some(&Value::Null);
+        if !safe && !public && !csrf {
+            wrong.push(format!("{method} {path}: no X-CSRF-Token header parameter"));
+        }
+        let responses = operation["responses"].as_object().into_iter().flatten();
+        for (status, response) in responses {
+            // The health check answers its 503 in plain JSON on purpose.
+            if !(status.starts_with('4') || status.starts_with('5')) || path == "/health" {
+                continue;
+            }
+            let content = resolve(&doc, response)["content"].as_object();
+            let problem = content.is_some_and(|c| {
+                c.len() == 1
+                    && c.get("application/problem+json").is_some_and(|m| {
+                        m["schema"]["$ref"] == "#/components/schemas/Problem"
+                    })
+            });
+            if !problem {
+                wrong.push(format!(
+                    "{method} {path} {status}: not an application/problem+json Problem"
+                ));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}

@@ -230,8 +230,17 @@ pub async fn run(db: &DbArgs, file: &FileConfig, what: BenchWhat) -> Result<(), 
                 http.p99.as_secs_f64() / base.p99.as_secs_f64().max(1e-9)
             );
         }
-        BenchWhat::Ingest { customers, receipts, batch, concurrency, seconds } => bench_ingest(&app, customers, receipts, batch, concurrency, seconds).await?,
-        BenchWhat::Redeem { vouchers, concurrency } => bench_redeem(&app, vouchers, concurrency).await?,
+        BenchWhat::Ingest {
+            customers,
+            receipts,
+            batch,
+            concurrency,
+            seconds,
+        } => bench_ingest(&app, customers, receipts, batch, concurrency, seconds).await?,
+        BenchWhat::Redeem {
+            vouchers,
+            concurrency,
+        } => bench_redeem(&app, vouchers, concurrency).await?,
         BenchWhat::BonusRun { customers } => bench_bonus(&app, customers).await?,
         BenchWhat::Search { customers, queries } => {
             ensure_customers(&app, customers).await?;
@@ -413,19 +422,30 @@ async fn run_http(
 ) -> Result<Summary, String> {
     let make = move |_worker: usize, i: usize| {
         let card = &cards[i % cards.len()];
-        Some(format!("GET /api/v1/lookup?card={card} HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer {key}\r\n\r\n"))
+        Some(format!(
+            "GET /api/v1/lookup?card={card} HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer {key}\r\n\r\n"
+        ))
     };
     load(concurrency, duration, addr, rate, make).await
 }
 
 /// A JSON POST on a keep-alive connection.
 pub fn post_request(path: &str, key: &str, body: &str) -> String {
-    format!("POST {path} HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer {key}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}", body.len())
+    format!(
+        "POST {path} HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer {key}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
 }
 
 /// Runs `concurrency` keep-alive connections sending what `make(worker, i)` builds until it
 /// returns `None` or `duration` is over; every answer must be 2xx.
-async fn load<F>(concurrency: usize, duration: Duration, addr: std::net::SocketAddr, rate: Option<u64>, make: F) -> Result<Summary, String>
+async fn load<F>(
+    concurrency: usize,
+    duration: Duration,
+    addr: std::net::SocketAddr,
+    rate: Option<u64>,
+    make: F,
+) -> Result<Summary, String>
 where
     F: Fn(usize, usize) -> Option<String> + Clone + Send + Sync + 'static,
 {
@@ -444,7 +464,10 @@ where
             let mut i = worker * 7919;
             let mut line = String::new();
             let mut body = Vec::new();
-            let mut next = start + interval.map(|iv| iv.mul_f64(worker as f64 / concurrency as f64)).unwrap_or_default();
+            let mut next = start
+                + interval
+                    .map(|iv| iv.mul_f64(worker as f64 / concurrency as f64))
+                    .unwrap_or_default();
             while start.elapsed() < duration {
                 if let Some(iv) = interval {
                     tokio::time::sleep_until(next.into()).await;
@@ -453,7 +476,9 @@ where
                 let Some(req) = make(worker, i) else { break };
                 i += 1;
                 let t0 = Instant::now();
-                w.write_all(req.as_bytes()).await.map_err(|e| e.to_string())?;
+                w.write_all(req.as_bytes())
+                    .await
+                    .map_err(|e| e.to_string())?;
                 line.clear();
                 r.read_line(&mut line).await.map_err(|e| e.to_string())?;
                 if !line.starts_with("HTTP/1.1 2") {
@@ -484,20 +509,50 @@ where
     Ok(summarize(all, start.elapsed()))
 }
 
-async fn start_server(app: &App, scopes: &[&str]) -> Result<(std::net::SocketAddr, String, tokio::sync::oneshot::Sender<()>), String> {
-    let key = app.create_api_key(&Actor::cli(), "bench", &scopes.iter().map(|s| s.to_string()).collect::<Vec<_>>()).await.map_err(crate::describe)?.key;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|e| e.to_string())?;
+async fn start_server(
+    app: &App,
+    scopes: &[&str],
+) -> Result<
+    (
+        std::net::SocketAddr,
+        String,
+        tokio::sync::oneshot::Sender<()>,
+    ),
+    String,
+> {
+    let key = app
+        .create_api_key(
+            &Actor::cli(),
+            "bench",
+            &scopes.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+        )
+        .await
+        .map_err(crate::describe)?
+        .key;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .map_err(|e| e.to_string())?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let (stop, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(kundo_web::serve(listener, kundo_web::router(app.clone()), async move {
-        let _ = rx.await;
-    }));
+    tokio::spawn(kundo_web::serve(
+        listener,
+        kundo_web::router(app.clone()),
+        async move {
+            let _ = rx.await;
+        },
+    ));
     Ok((addr, key, stop))
 }
 
 /// A 5-line receipt as the tills send it.
 fn receipt_json(tag: &str, i: usize, card: &str) -> serde_json::Value {
-    let cats = ["Papier", "Büromaterial", "Druckerzubehör", "Elektronik", "Möbel"];
+    let cats = [
+        "Papier",
+        "Büromaterial",
+        "Druckerzubehör",
+        "Elektronik",
+        "Möbel",
+    ];
     serde_json::json!({
         "source": "bench", "external_id": format!("{tag}-{i}"), "store_code": "ZH01", "channel": "store",
         "occurred_at": "2026-11-20T10:15:00Z", "currency": "CHF", "card_number": card,
@@ -505,11 +560,29 @@ fn receipt_json(tag: &str, i: usize, card: &str) -> serde_json::Value {
     })
 }
 
-async fn bench_ingest(app: &App, customers: u64, receipts: usize, batch: usize, concurrency: usize, seconds: u64) -> Result<(), String> {
+async fn bench_ingest(
+    app: &App,
+    customers: u64,
+    receipts: usize,
+    batch: usize,
+    concurrency: usize,
+    seconds: u64,
+) -> Result<(), String> {
     ensure_customers(app, customers).await?;
-    app.upsert_stores(&Actor::cli(), vec![kundo_store::loyalty::StoreRow { code: "ZH01".into(), name: "Zürich".into(), channel: "store".into(), street: None, postcode: None, city: None, country: None }])
-        .await
-        .map_err(crate::describe)?;
+    app.upsert_stores(
+        &Actor::cli(),
+        vec![kundo_store::loyalty::StoreRow {
+            code: "ZH01".into(),
+            name: "Zürich".into(),
+            channel: "store".into(),
+            street: None,
+            postcode: None,
+            city: None,
+            country: None,
+        }],
+    )
+    .await
+    .map_err(crate::describe)?;
     let cards = Arc::new(sample_cards(app, 20_000).await?);
     let tag = format!("b{}", chrono::Utc::now().timestamp_millis());
     let (addr, key, stop) = start_server(app, &["receipts:write"]).await?;
@@ -518,18 +591,30 @@ async fn bench_ingest(app: &App, customers: u64, receipts: usize, batch: usize, 
     let batches: Arc<Vec<String>> = Arc::new(
         (0..receipts.div_ceil(batch))
             .map(|b| {
-                let items: Vec<serde_json::Value> = (b * batch..((b + 1) * batch).min(receipts)).map(|i| receipt_json(&tag, i, &cards[i % cards.len()])).collect();
-                post_request("/api/v1/receipts", &key, &serde_json::Value::Array(items).to_string())
+                let items: Vec<serde_json::Value> = (b * batch..((b + 1) * batch).min(receipts))
+                    .map(|i| receipt_json(&tag, i, &cards[i % cards.len()]))
+                    .collect();
+                post_request(
+                    "/api/v1/receipts",
+                    &key,
+                    &serde_json::Value::Array(items).to_string(),
+                )
             })
             .collect(),
     );
     let clients = 2usize;
     let started = Instant::now();
     let b2 = batches.clone();
-    let batched = load(clients, Duration::from_secs(3600), addr, None, move |w, i| {
-        let k = (i - w * 7919) * clients + w;
-        b2.get(k).cloned()
-    })
+    let batched = load(
+        clients,
+        Duration::from_secs(3600),
+        addr,
+        None,
+        move |w, i| {
+            let k = (i - w * 7919) * clients + w;
+            b2.get(k).cloned()
+        },
+    )
     .await?;
     let batched_secs = started.elapsed().as_secs_f64();
     let per_sec = receipts as f64 / batched_secs;
@@ -538,10 +623,16 @@ async fn bench_ingest(app: &App, customers: u64, receipts: usize, batch: usize, 
     let single_tag = format!("{tag}-s");
     let c2 = cards.clone();
     let key2 = key.clone();
-    let single = load(concurrency, Duration::from_secs(seconds), addr, None, move |w, i| {
-        let body = receipt_json(&single_tag, w * 10_000_000 + i, &c2[i % c2.len()]).to_string();
-        Some(post_request("/api/v1/receipts", &key2, &body))
-    })
+    let single = load(
+        concurrency,
+        Duration::from_secs(seconds),
+        addr,
+        None,
+        move |w, i| {
+            let body = receipt_json(&single_tag, w * 10_000_000 + i, &c2[i % c2.len()]).to_string();
+            Some(post_request("/api/v1/receipts", &key2, &body))
+        },
+    )
     .await?;
     let _ = stop.send(());
 
@@ -566,36 +657,68 @@ async fn bench_ingest(app: &App, customers: u64, receipts: usize, batch: usize, 
             points: 0,
             request_hash: String::new(),
             response: String::new(),
-            lines: (0..5).map(|l| kundo_store::loyalty::NewLine { line_no: l + 1, sku: format!("SKU{l}"), category: "Papier".into(), quantity: 1, amount: 495, weight: 495, original_line_no: None }).collect(),
+            lines: (0..5)
+                .map(|l| kundo_store::loyalty::NewLine {
+                    line_no: l + 1,
+                    sku: format!("SKU{l}"),
+                    category: "Papier".into(),
+                    quantity: 1,
+                    amount: 495,
+                    weight: 495,
+                    original_line_no: None,
+                })
+                .collect(),
         })
         .collect();
     let t0 = Instant::now();
     let mut rows = rows;
     for chunk in rows.chunks_mut(batch) {
         let mut tx = app.store.begin_write().await.map_err(|e| e.to_string())?;
-        let ids = kundo_store::customers::reserve_ids_in(&mut tx.db(), "receipts", chunk.len()).await.map_err(|e| e.to_string())?;
+        let ids = kundo_store::customers::reserve_ids_in(&mut tx.db(), "receipts", chunk.len())
+            .await
+            .map_err(|e| e.to_string())?;
         for (r, id) in chunk.iter_mut().zip(ids) {
             r.id = id;
         }
-        kundo_store::loyalty::insert_receipts(&mut tx.db(), chunk, chrono::Utc::now()).await.map_err(|e| e.to_string())?;
+        kundo_store::loyalty::insert_receipts(&mut tx.db(), chunk, chrono::Utc::now())
+            .await
+            .map_err(|e| e.to_string())?;
         tx.commit().await.map_err(|e| e.to_string())?;
     }
     let bare = n as f64 / t0.elapsed().as_secs_f64();
     println!("receipt ingest, 5-line receipts:");
-    println!("batched over HTTP ({clients} clients, {batch} per request): {receipts} receipts in {batched_secs:.1} s = {per_sec:.0} receipts/s (request p50 {:.1} ms, p99 {:.1} ms)", batched.p50.as_secs_f64() * 1e3, batched.p99.as_secs_f64() * 1e3);
-    println!("bare multi-row INSERT of the same rows (baseline): {bare:.0} receipts/s; batched ingest / bare INSERT = {:.2}", per_sec / bare);
+    println!(
+        "batched over HTTP ({clients} clients, {batch} per request): {receipts} receipts in {batched_secs:.1} s = {per_sec:.0} receipts/s (request p50 {:.1} ms, p99 {:.1} ms)",
+        batched.p50.as_secs_f64() * 1e3,
+        batched.p99.as_secs_f64() * 1e3
+    );
+    println!(
+        "bare multi-row INSERT of the same rows (baseline): {bare:.0} receipts/s; batched ingest / bare INSERT = {:.2}",
+        per_sec / bare
+    );
     print(&format!("single POSTs, {concurrency} clients"), &single);
     Ok(())
 }
 
 async fn bench_redeem(app: &App, vouchers: usize, concurrency: usize) -> Result<(), String> {
     let now = chrono::Utc::now();
-    let template = kundo_app::vouchers::VoucherTemplate { kind: "campaign".into(), value_type: "amount".into(), value: 500, currency: "CHF".into(), min_order: 0, channels: "both".into(), valid_from: now - chrono::Duration::days(1), valid_until: now + chrono::Duration::days(30) };
+    let template = kundo_app::vouchers::VoucherTemplate {
+        kind: "campaign".into(),
+        value_type: "amount".into(),
+        value: 500,
+        currency: "CHF".into(),
+        min_order: 0,
+        channels: "both".into(),
+        valid_from: now - chrono::Duration::days(1),
+        valid_until: now + chrono::Duration::days(30),
+    };
     let mut codes = Vec::with_capacity(vouchers);
     for chunk in (0..vouchers).collect::<Vec<_>>().chunks(5_000) {
         let mut tx = app.store.begin_write().await.map_err(|e| e.to_string())?;
         let none: Vec<Option<i64>> = chunk.iter().map(|_| None).collect();
-        let issued = kundo_app::vouchers::issue(&mut tx.db(), &template, &none, None, now).await.map_err(crate::describe)?;
+        let issued = kundo_app::vouchers::issue(&mut tx.db(), &template, &none, None, now)
+            .await
+            .map_err(crate::describe)?;
         tx.commit().await.map_err(|e| e.to_string())?;
         codes.extend(issued.into_iter().map(|(_, _, c)| c));
     }
@@ -603,14 +726,24 @@ async fn bench_redeem(app: &App, vouchers: usize, concurrency: usize) -> Result<
     let (addr, key, stop) = start_server(app, &["vouchers:redeem"]).await?;
     let c2 = codes.clone();
     let per = codes.len() / concurrency;
-    let s = load(concurrency, Duration::from_secs(3600), addr, None, move |w, i| {
-        let k = i - w * 7919;
-        if k >= per {
-            return None;
-        }
-        let code = &c2[w * per + k];
-        Some(post_request(&format!("/api/v1/vouchers/{code}/redeem"), &key, r#"{"channel":"store","store_code":"ZH01"}"#))
-    })
+    let s = load(
+        concurrency,
+        Duration::from_secs(3600),
+        addr,
+        None,
+        move |w, i| {
+            let k = i - w * 7919;
+            if k >= per {
+                return None;
+            }
+            let code = &c2[w * per + k];
+            Some(post_request(
+                &format!("/api/v1/vouchers/{code}/redeem"),
+                &key,
+                r#"{"channel":"store","store_code":"ZH01"}"#,
+            ))
+        },
+    )
     .await?;
     let _ = stop.send(());
     println!("voucher redemption, distinct codes, {concurrency} concurrent clients:");
@@ -625,8 +758,12 @@ async fn bench_bonus(app: &App, customers: u64) -> Result<(), String> {
     let mut after = 0;
     let mut ids = Vec::new();
     loop {
-        let chunk = kundo_store::customers::ids_after(&mut conn.db(), after, 50_000).await.map_err(|e| e.to_string())?;
-        let Some(last) = chunk.last().copied() else { break };
+        let chunk = kundo_store::customers::ids_after(&mut conn.db(), after, 50_000)
+            .await
+            .map_err(|e| e.to_string())?;
+        let Some(last) = chunk.last().copied() else {
+            break;
+        };
         after = last;
         ids.extend(chunk);
     }
@@ -636,16 +773,35 @@ async fn bench_bonus(app: &App, customers: u64) -> Result<(), String> {
         let mut tx = app.store.begin_write().await.map_err(|e| e.to_string())?;
         let entries: Vec<kundo_store::loyalty::LedgerEntry> = chunk
             .iter()
-            .map(|c| kundo_store::loyalty::LedgerEntry { customer_id: *c, kind: "adjust", points: 700, receipt_id: None, voucher_id: None, run_id: None, reason: Some("bench".into()), actor: "bench".into() })
+            .map(|c| kundo_store::loyalty::LedgerEntry {
+                customer_id: *c,
+                kind: "adjust",
+                points: 700,
+                receipt_id: None,
+                voucher_id: None,
+                run_id: None,
+                reason: Some("bench".into()),
+                actor: "bench".into(),
+            })
             .collect();
-        kundo_store::loyalty::append(&mut tx.db(), &entries, chrono::Utc::now()).await.map_err(|e| e.to_string())?;
+        kundo_store::loyalty::append(&mut tx.db(), &entries, chrono::Utc::now())
+            .await
+            .map_err(|e| e.to_string())?;
         tx.commit().await.map_err(|e| e.to_string())?;
         bar.set_position(((n + 1) * 20_000).min(ids.len()) as u64);
     }
     bar.finish_and_clear();
     let period = format!("2099-{:02}", 1 + chrono::Utc::now().timestamp() % 12);
     let t0 = Instant::now();
-    let run = app.bonus_run(&Actor::cli(), &period, &Default::default(), Default::default()).await.map_err(crate::describe)?;
+    let run = app
+        .bonus_run(
+            &Actor::cli(),
+            &period,
+            &Default::default(),
+            Default::default(),
+        )
+        .await
+        .map_err(crate::describe)?;
     let secs = t0.elapsed().as_secs_f64();
     println!(
         "bonus run {period} over {} customers: {} vouchers, {} points converted, {} letters in {secs:.1} s ({:.0} customers/s)",

@@ -19,7 +19,7 @@ fn kundo(db: &[String], args: &[&str]) -> std::process::Output {
 
 async fn scalar(store: &Store, sql: &'static str) -> i64 {
     match store {
-        Store::Sqlite(p) => sqlx::query_scalar::<_, i64>(sql)
+        Store::Sqlite(p, _) => sqlx::query_scalar::<_, i64>(sql)
             .fetch_one(p)
             .await
             .unwrap(),
