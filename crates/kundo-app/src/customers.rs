@@ -491,7 +491,7 @@ impl App {
             },
         };
         let v = view.ok_or(AppError::NotFound("customer"))?;
-        let balance = kundo_store::loyalty::balance(&mut conn.db(), v.id).await?;
+        let balance = v.balance;
         let vouchers = kundo_store::vouchers::of_customer(&mut conn.db(), v.id, true)
             .await?
             .into_iter()

@@ -67,6 +67,7 @@ pub struct App {
     /// Where files for people go (lettershop batches); `None` on PostgreSQL without a data dir.
     pub files_dir: Option<std::path::PathBuf>,
     receipt_queue: Arc<std::sync::OnceLock<tokio::sync::mpsc::Sender<receipts::QueuedReceipt>>>,
+    redeem_queue: Arc<std::sync::OnceLock<tokio::sync::mpsc::Sender<vouchers::QueuedRedemption>>>,
     attributes:
         Arc<tokio::sync::RwLock<Option<Arc<Vec<kundo_core::attributes::AttributeDefinition>>>>>,
 }
@@ -78,6 +79,7 @@ impl App {
             auth_cache: Arc::new(AuthCache::default()),
             files_dir: None,
             receipt_queue: Arc::default(),
+            redeem_queue: Arc::default(),
             attributes: Arc::default(),
         }
     }

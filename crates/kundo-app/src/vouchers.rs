@@ -3,8 +3,8 @@
 
 use chrono::{DateTime, Utc};
 use kundo_core::voucher_code;
+use kundo_store::Db;
 use kundo_store::vouchers::{self as store, NewVoucher, VoucherRow};
-use kundo_store::{Db, StoreError};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -259,7 +259,8 @@ impl App {
     }
 
     /// Redeems atomically: of any number of simultaneous attempts exactly one succeeds; the
-    /// others learn when and where it was redeemed.
+    /// others learn when and where it was redeemed. Concurrent redemptions are committed
+    /// together (one writer, one transaction per group); each answer is sent after the commit.
     pub async fn redeem_voucher(
         &self,
         actor: &Actor,
@@ -268,47 +269,17 @@ impl App {
     ) -> Result<VoucherRow> {
         check_use(req)?;
         let code = parse_code(code)?;
-        let now = Utc::now();
-        let mut tx = self.store.begin_write().await?;
-        let v = store::by_code(&mut tx.db(), &code)
-            .await?
-            .ok_or(AppError::NotFound("voucher"))?;
-        match refusal(&v, &req.channel, req.basket_amount, now) {
-            Some("redeemed") => return Err(already(&v)),
-            Some(reason) => return Err(AppError::VoucherRefused(reason)),
-            None => {}
-        }
-        if !store::redeem(
-            &mut tx.db(),
-            v.id,
-            &req.channel,
-            req.store_code.as_deref(),
-            req.receipt_ref.as_deref(),
-            now,
-        )
-        .await?
-        {
-            drop(tx);
-            // Someone else won between our read and our write: tell when and where.
-            let mut conn = self.store.acquire().await?;
-            let now_v = store::by_code(&mut conn.db(), &code)
-                .await?
-                .ok_or(AppError::NotFound("voucher"))?;
-            return Err(if now_v.status == "redeemed" {
-                already(&now_v)
-            } else {
-                AppError::VoucherRefused("cancelled")
-            });
-        }
-        kundo_store::audit::emit(&mut tx.db(), "voucher.redeemed", v.customer_id, &json!({"code": code, "channel": req.channel, "store_code": req.store_code, "receipt_ref": req.receipt_ref, "by": actor.name}), now).await?;
-        let row = store::by_code(&mut tx.db(), &code)
-            .await?
-            .ok_or(AppError::NotFound("voucher"))?;
-        tx.commit().await.map_err(|e| match e {
-            StoreError::Db(e) => AppError::Store(StoreError::Db(e)),
-            e => AppError::Store(e),
-        })?;
-        Ok(row)
+        let queue = self
+            .redeem_queue
+            .get_or_init(|| spawn_redeemer(self.clone()))
+            .clone();
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        queue
+            .send((actor.clone(), code, req.clone(), tx))
+            .await
+            .map_err(|_| AppError::Io("the redemption writer stopped".into()))?;
+        rx.await
+            .map_err(|_| AppError::Io("the redemption writer dropped a request".into()))?
     }
 
     /// Undoes a redemption because its receipt was cancelled.
@@ -409,4 +380,95 @@ fn already(v: &VoucherRow) -> AppError {
         channel: v.redeemed_channel.clone(),
         store_code: v.redeemed_store.clone(),
     }
+}
+
+/// One redemption inside the group's transaction. A refusal is an answer, not a failure: it
+/// leaves the transaction usable for the others.
+async fn redeem_in(
+    db: &mut Db<'_>,
+    actor: &Actor,
+    code: &str,
+    req: &UseRequest,
+    now: DateTime<Utc>,
+) -> kundo_store::Result<Result<VoucherRow>> {
+    let Some(v) = store::by_code(db, code).await? else {
+        return Ok(Err(AppError::NotFound("voucher")));
+    };
+    match refusal(&v, &req.channel, req.basket_amount, now) {
+        Some("redeemed") => return Ok(Err(already(&v))),
+        Some(reason) => return Ok(Err(AppError::VoucherRefused(reason))),
+        None => {}
+    }
+    if !store::redeem(
+        db,
+        v.id,
+        &req.channel,
+        req.store_code.as_deref(),
+        req.receipt_ref.as_deref(),
+        now,
+    )
+    .await?
+    {
+        // PostgreSQL: a concurrent transaction won between our read and our write.
+        let now_v = store::by_code(db, code).await?;
+        return Ok(Err(match now_v {
+            Some(n) if n.status == "redeemed" => already(&n),
+            _ => AppError::VoucherRefused("cancelled"),
+        }));
+    }
+    kundo_store::audit::emit(db, "voucher.redeemed", v.customer_id, &json!({"code": code, "channel": req.channel, "store_code": req.store_code, "receipt_ref": req.receipt_ref, "by": actor.name}), now).await?;
+    let mut row = v;
+    row.status = "redeemed".into();
+    row.redeemed_at = Some(now);
+    row.redeemed_channel = Some(req.channel.clone());
+    row.redeemed_store = req.store_code.clone();
+    row.redeemed_receipt = req.receipt_ref.clone();
+    Ok(Ok(row))
+}
+
+pub type QueuedRedemption = (
+    Actor,
+    String,
+    UseRequest,
+    tokio::sync::oneshot::Sender<Result<VoucherRow>>,
+);
+
+fn spawn_redeemer(app: App) -> tokio::sync::mpsc::Sender<QueuedRedemption> {
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<QueuedRedemption>(1024);
+    tokio::spawn(async move {
+        while let Some(first) = rx.recv().await {
+            let mut group = vec![first];
+            while group.len() < 256 {
+                match rx.try_recv() {
+                    Ok(item) => group.push(item),
+                    Err(_) => break,
+                }
+            }
+            let now = Utc::now();
+            let outcome: kundo_store::Result<Vec<Result<VoucherRow>>> = async {
+                let mut tx = app.store.begin_write().await?;
+                let mut results = Vec::with_capacity(group.len());
+                for (actor, code, req, _) in &group {
+                    results.push(redeem_in(&mut tx.db(), actor, code, req, now).await?);
+                }
+                tx.commit().await?;
+                Ok(results)
+            }
+            .await;
+            match outcome {
+                Ok(results) => {
+                    for ((_, _, _, answer), r) in group.into_iter().zip(results) {
+                        let _ = answer.send(r);
+                    }
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "a group of redemptions failed; none was redeemed");
+                    for (_, _, _, answer) in group {
+                        let _ = answer.send(Err(AppError::Io(e.to_string())));
+                    }
+                }
+            }
+        }
+    });
+    tx
 }

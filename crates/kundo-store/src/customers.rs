@@ -440,11 +440,14 @@ pub struct LookupView {
     pub first_name: Option<String>,
     pub last_name: Option<String>,
     pub company_name: Option<String>,
+    /// Points balance, read in the same query.
+    pub balance: i64,
 }
 
 pub async fn lookup_view(db: &mut Db<'_>, id: i64) -> crate::Result<Option<LookupView>> {
     Ok(with_db!(db, c, _pg => {
-        sqlx::query_as("SELECT id, customer_number, status, salutation, first_name, last_name, company_name FROM customers WHERE id = $1")
+        sqlx::query_as("SELECT c.id, c.customer_number, c.status, c.salutation, c.first_name, c.last_name, c.company_name, COALESCE(p.balance, 0) AS balance \
+             FROM customers c LEFT JOIN points_accounts p ON p.customer_id = c.id WHERE c.id = $1")
             .bind(id)
             .fetch_optional(&mut *c)
             .await?
@@ -454,8 +457,9 @@ pub async fn lookup_view(db: &mut Db<'_>, id: i64) -> crate::Result<Option<Looku
 /// The hot path of the tills: card → customer in one indexed join.
 pub async fn lookup_view_by_card(db: &mut Db<'_>, card: &str) -> crate::Result<Option<LookupView>> {
     let row: Option<(LookupView, Option<i64>)> = with_db!(db, c, _pg => {
-        sqlx::query("SELECT c.id, c.customer_number, c.status, c.salutation, c.first_name, c.last_name, c.company_name, c.merged_into \
-                     FROM cards k JOIN customers c ON c.id = k.customer_id WHERE k.card_number = $1 AND k.status = 'active'")
+        sqlx::query("SELECT c.id, c.customer_number, c.status, c.salutation, c.first_name, c.last_name, c.company_name, c.merged_into, \
+                     COALESCE(p.balance, 0) AS balance FROM cards k JOIN customers c ON c.id = k.customer_id \
+                     LEFT JOIN points_accounts p ON p.customer_id = c.id WHERE k.card_number = $1 AND k.status = 'active'")
             .bind(card)
             .fetch_optional(&mut *c)
             .await?

@@ -244,9 +244,8 @@ fn unsafe_operations_take_the_csrf_header_and_errors_are_problems() {
             let content = resolve(&doc, response)["content"].as_object();
             let problem = content.is_some_and(|c| {
                 c.len() == 1
-                    && c.get("application/problem+json").is_some_and(|m| {
-                        m["schema"]["$ref"] == "#/components/schemas/Problem"
-                    })
+                    && c.get("application/problem+json")
+                        .is_some_and(|m| m["schema"]["$ref"] == "#/components/schemas/Problem")
             });
             if !problem {
                 wrong.push(format!(
