@@ -491,12 +491,15 @@ impl App {
             },
         };
         let v = view.ok_or(AppError::NotFound("customer"))?;
+        let vouchers: Vec<Value> = match key {
+            LookupKey::Card(_) => v.vouchers.iter().map(|x| serde_json::to_value(x).unwrap_or_default()).collect(),
+            _ => kundo_store::vouchers::of_customer(&mut conn.db(), v.id, true)
+                .await?
+                .into_iter()
+                .map(|x| json!({"code": x.code, "kind": x.kind, "value_type": x.value_type, "value": x.value, "currency": x.currency, "min_order": x.min_order, "channels": x.channels, "valid_until": x.valid_until}))
+                .collect(),
+        };
         let balance = v.balance;
-        let vouchers = kundo_store::vouchers::of_customer(&mut conn.db(), v.id, true)
-            .await?
-            .into_iter()
-            .map(|x| json!({"code": x.code, "kind": x.kind, "value_type": x.value_type, "value": x.value, "currency": x.currency, "min_order": x.min_order, "channels": x.channels, "valid_until": x.valid_until}))
-            .collect();
         Ok(LookupAnswer {
             customer_number: v.customer_number,
             status: v.status,

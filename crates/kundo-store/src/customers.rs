@@ -442,6 +442,37 @@ pub struct LookupView {
     pub company_name: Option<String>,
     /// Points balance, read in the same query.
     pub balance: i64,
+    /// Open vouchers; filled by the card lookup in the same query.
+    #[sqlx(skip)]
+    pub vouchers: Vec<OpenVoucher>,
+}
+
+/// An open voucher as the till sees it.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct OpenVoucher {
+    pub code: String,
+    pub kind: String,
+    pub value_type: String,
+    pub value: i64,
+    pub currency: String,
+    pub min_order: i64,
+    pub channels: String,
+    pub valid_until: Option<DateTime<Utc>>,
+}
+
+#[derive(sqlx::FromRow)]
+struct CardLookupRow {
+    #[sqlx(flatten)]
+    view: LookupView,
+    merged_into: Option<i64>,
+    v_code: Option<String>,
+    v_kind: Option<String>,
+    v_value_type: Option<String>,
+    v_value: Option<i64>,
+    v_currency: Option<String>,
+    v_min_order: Option<i64>,
+    v_channels: Option<String>,
+    v_valid_until: Option<DateTime<Utc>>,
 }
 
 pub async fn lookup_view(db: &mut Db<'_>, id: i64) -> crate::Result<Option<LookupView>> {
@@ -456,27 +487,44 @@ pub async fn lookup_view(db: &mut Db<'_>, id: i64) -> crate::Result<Option<Looku
 
 /// The hot path of the tills: card → customer in one indexed join.
 pub async fn lookup_view_by_card(db: &mut Db<'_>, card: &str) -> crate::Result<Option<LookupView>> {
-    let row: Option<(LookupView, Option<i64>)> = with_db!(db, c, _pg => {
-        sqlx::query("SELECT c.id, c.customer_number, c.status, c.salutation, c.first_name, c.last_name, c.company_name, c.merged_into, \
-                     COALESCE(p.balance, 0) AS balance FROM cards k JOIN customers c ON c.id = k.customer_id \
-                     LEFT JOIN points_accounts p ON p.customer_id = c.id WHERE k.card_number = $1 AND k.status = 'active'")
-            .bind(card)
-            .fetch_optional(&mut *c)
-            .await?
-            .map(|r| {
-                use sqlx::FromRow;
-                LookupView::from_row(&r).and_then(|v| r.try_get::<Option<i64>, _>("merged_into").map(|m| (v, m)))
-            })
-            .transpose()?
+    // One round trip: the customer, the balance and each open voucher as a row.
+    let rows: Vec<CardLookupRow> = with_db!(db, c, _pg => {
+        sqlx::query_as(
+            "SELECT c.id, c.customer_number, c.status, c.salutation, c.first_name, c.last_name, c.company_name, c.merged_into, \
+             COALESCE(p.balance, 0) AS balance, v.code AS v_code, v.kind AS v_kind, v.value_type AS v_value_type, v.value AS v_value, \
+             v.currency AS v_currency, v.min_order AS v_min_order, v.channels AS v_channels, v.valid_until AS v_valid_until \
+             FROM cards k JOIN customers c ON c.id = k.customer_id LEFT JOIN points_accounts p ON p.customer_id = c.id \
+             LEFT JOIN vouchers v ON v.customer_id = c.id AND v.status = 'issued' \
+             WHERE k.card_number = $1 AND k.status = 'active' ORDER BY v.valid_until, v.id",
+        )
+        .bind(card)
+        .fetch_all(&mut *c)
+        .await?
     });
-    match row {
-        None => Ok(None),
-        Some((view, None)) => Ok(Some(view)),
-        Some((view, Some(next))) => {
-            let id = follow_merges(db, view.id, next).await?;
-            lookup_view(db, id).await
+    let mut rows = rows.into_iter();
+    let Some(first) = rows.next() else {
+        return Ok(None);
+    };
+    if let Some(next) = first.merged_into {
+        let id = follow_merges(db, first.view.id, next).await?;
+        return lookup_view(db, id).await;
+    }
+    let mut view = first.view.clone();
+    for r in std::iter::once(first).chain(rows) {
+        if let Some(code) = r.v_code {
+            view.vouchers.push(OpenVoucher {
+                code,
+                kind: r.v_kind.unwrap_or_default(),
+                value_type: r.v_value_type.unwrap_or_default(),
+                value: r.v_value.unwrap_or_default(),
+                currency: r.v_currency.unwrap_or_default(),
+                min_order: r.v_min_order.unwrap_or_default(),
+                channels: r.v_channels.unwrap_or_default(),
+                valid_until: r.v_valid_until,
+            });
         }
     }
+    Ok(Some(view))
 }
 
 /// Loads one customer with all it owns.
