@@ -291,6 +291,23 @@ impl Store {
         }
     }
 
+    /// Refreshes the planner's statistics after bulk loads (SQLite has none until ANALYZE runs;
+    /// PostgreSQL's autovacuum keeps its own, an explicit ANALYZE only hurries it).
+    pub async fn optimize(&self) -> crate::Result<()> {
+        match self {
+            Store::Sqlite(p, _) => {
+                sqlx::query("PRAGMA analysis_limit = 1000")
+                    .execute(p)
+                    .await?;
+                sqlx::query("ANALYZE").execute(p).await?;
+            }
+            Store::Postgres(p) => {
+                sqlx::query("ANALYZE").execute(p).await?;
+            }
+        }
+        Ok(())
+    }
+
     /// Cheap round trip for health checks.
     pub async fn ping(&self) -> crate::Result<()> {
         match self {

@@ -445,6 +445,7 @@ pub async fn make_demo_with(
             n as f64 / secs.max(1e-9)
         );
     }
+    app.store.optimize().await.map_err(|e| e.to_string())?;
     Ok(())
 }
 
