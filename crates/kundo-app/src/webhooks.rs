@@ -213,12 +213,14 @@ impl App {
                     Ok(status) if (200..300).contains(&status) => {
                         store::log_delivery(
                             &mut conn.db(),
-                            hook.id,
-                            e.id,
-                            attempt,
-                            Some(i64::from(status)),
-                            None,
-                            true,
+                            &store::Attempt {
+                                webhook_id: hook.id,
+                                event_id: e.id,
+                                attempt,
+                                status: Some(i64::from(status)),
+                                error: None,
+                                delivered: true,
+                            },
                             Utc::now(),
                         )
                         .await?;
@@ -232,12 +234,14 @@ impl App {
                         };
                         store::log_delivery(
                             &mut conn.db(),
-                            hook.id,
-                            e.id,
-                            attempt,
-                            status,
-                            Some(&error),
-                            false,
+                            &store::Attempt {
+                                webhook_id: hook.id,
+                                event_id: e.id,
+                                attempt,
+                                status,
+                                error: Some(&error),
+                                delivered: false,
+                            },
                             Utc::now(),
                         )
                         .await?;

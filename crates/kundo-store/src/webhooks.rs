@@ -96,19 +96,25 @@ pub struct DeliveryRow {
     pub at: DateTime<Utc>,
 }
 
+/// One delivery attempt for the log.
+#[derive(Debug, Clone)]
+pub struct Attempt<'a> {
+    pub webhook_id: i64,
+    pub event_id: i64,
+    pub attempt: i64,
+    pub status: Option<i64>,
+    pub error: Option<&'a str>,
+    pub delivered: bool,
+}
+
 pub async fn log_delivery(
     db: &mut Db<'_>,
-    webhook_id: i64,
-    event_id: i64,
-    attempt: i64,
-    status: Option<i64>,
-    error: Option<&str>,
-    delivered: bool,
+    a: &Attempt<'_>,
     now: DateTime<Utc>,
 ) -> crate::Result<()> {
     with_db!(db, c, _pg => {
         sqlx::query("INSERT INTO webhook_deliveries (webhook_id, event_id, attempt, status_code, error, delivered, at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
-            .bind(webhook_id).bind(event_id).bind(attempt).bind(status).bind(error).bind(delivered).bind(now).execute(&mut *c).await?;
+            .bind(a.webhook_id).bind(a.event_id).bind(a.attempt).bind(a.status).bind(a.error).bind(a.delivered).bind(now).execute(&mut *c).await?;
     });
     Ok(())
 }
