@@ -176,30 +176,31 @@ pub async fn insert_receipts(
 
 const RECEIPT_COLUMNS: &str = "id, source, external_id, kind, customer_id, store_code, channel, occurred_at, total_amount, weight, points, request_hash, response";
 
-/// Existing receipts among these `(source, external_id)` pairs.
+/// Existing receipts among these `(source, external_id)` pairs. Queried per source with an
+/// `IN` list, which both planners serve from the unique index; a long `OR` of pairs made
+/// PostgreSQL scan the table (measured: 1,600 receipts/s batched).
 pub async fn find_receipts(
     db: &mut Db<'_>,
     keys: &[(String, String)],
 ) -> crate::Result<Vec<ReceiptRow>> {
+    let mut by_source: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for (s, e) in keys {
+        by_source.entry(s.as_str()).or_default().push(e.clone());
+    }
     let mut out = Vec::new();
-    for chunk in keys.chunks(400) {
-        let mut cond = sea_query::Cond::any();
-        for (s, e) in chunk {
-            cond = cond.add(
-                Expr::col("source")
-                    .eq(s.clone())
-                    .and(Expr::col("external_id").eq(e.clone())),
-            );
+    for (source, ids) in by_source {
+        for chunk in ids.chunks(500) {
+            let mut q = Query::select();
+            q.expr(Expr::cust(RECEIPT_COLUMNS))
+                .from("receipts")
+                .and_where(Expr::col("source").eq(source))
+                .and_where(Expr::col("external_id").is_in(chunk.iter().cloned()));
+            let rows: Vec<ReceiptRow> = with_db!(db, c, pg => {
+                let (sql, values) = if pg { q.build_sqlx(PostgresQueryBuilder) } else { q.build_sqlx(SqliteQueryBuilder) };
+                sqlx::query_as_with(AssertSqlSafe(sql), values).fetch_all(&mut *c).await?
+            });
+            out.extend(rows);
         }
-        let mut q = Query::select();
-        q.expr(Expr::cust(RECEIPT_COLUMNS))
-            .from("receipts")
-            .cond_where(cond);
-        let rows: Vec<ReceiptRow> = with_db!(db, c, pg => {
-            let (sql, values) = if pg { q.build_sqlx(PostgresQueryBuilder) } else { q.build_sqlx(SqliteQueryBuilder) };
-            sqlx::query_as_with(AssertSqlSafe(sql), values).fetch_all(&mut *c).await?
-        });
-        out.extend(rows);
     }
     Ok(out)
 }
