@@ -138,6 +138,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "loyalty",
         include_str!("../migrations/sqlite/0002_loyalty.sql"),
     ),
+    (
+        3,
+        "data quality",
+        include_str!("../migrations/sqlite/0003_data_quality.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -149,6 +154,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         2,
         "loyalty",
         include_str!("../migrations/postgres/0002_loyalty.sql"),
+    ),
+    (
+        3,
+        "data quality",
+        include_str!("../migrations/postgres/0003_data_quality.sql"),
     ),
 ];
 

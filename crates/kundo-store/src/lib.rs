@@ -4,6 +4,7 @@
 //! both); the few dialect differences are spelled out next to each other where they occur.
 //! Dynamic SQL is built with sea-query and rendered for the backend in use.
 
+pub mod activities;
 pub mod attributes;
 pub mod audit;
 pub mod auth;
@@ -12,6 +13,7 @@ mod db;
 pub mod loyalty;
 pub mod rows;
 pub mod search;
+pub mod tasks;
 pub mod testing;
 pub mod vouchers;
 pub mod webhooks;
