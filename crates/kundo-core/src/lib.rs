@@ -8,5 +8,6 @@ pub mod demo;
 pub mod error;
 pub mod loyalty_runs;
 pub mod points;
+pub mod scores;
 pub mod search;
 pub mod voucher_code;
