@@ -4,6 +4,7 @@ pub mod attributes;
 pub mod auth;
 pub mod contact;
 pub mod customer;
+pub mod dedup;
 pub mod demo;
 pub mod error;
 pub mod loyalty_runs;
