@@ -250,8 +250,76 @@ impl Layout {
 /// Rows per insert transaction step.
 const CHUNK: usize = 5_000;
 
+#[derive(Debug, Clone, Copy, Default)]
 pub struct ImportOptions {
     pub skip_invalid: bool,
+    /// Import rows that look like existing customers or like earlier rows (DOMAIN §10: by
+    /// default a likely duplicate is reported as a bad row).
+    pub allow_duplicates: bool,
+}
+
+/// Reports rows that look like an earlier row of the file or a stored customer, and drops
+/// them from `valid`.
+async fn reject_duplicates(
+    app: &App,
+    valid: &mut Vec<(u64, Validated)>,
+    report: &mut ImportReport,
+    records_of: &mut std::collections::HashMap<u64, csv::StringRecord>,
+) -> Result<()> {
+    use kundo_core::dedup::{DEFAULT_MAX_BLOCK, DEFAULT_THRESHOLD, DedupRecord, scan};
+    let records: Vec<DedupRecord> = valid
+        .iter()
+        .map(|(_, v)| DedupRecord::from_data(&v.data))
+        .collect();
+    let mut flagged: std::collections::BTreeMap<usize, String> = Default::default();
+    for (a, b, m) in scan(&records, DEFAULT_THRESHOLD, DEFAULT_MAX_BLOCK).pairs {
+        let (first, later) = (a.min(b), a.max(b));
+        flagged.entry(later).or_insert_with(|| {
+            format!(
+                "looks like the same person as line {} (score {}: {})",
+                valid[first].0,
+                m.score,
+                m.reasons.join(", ")
+            )
+        });
+    }
+    let mut conn = app.store.acquire().await?;
+    for (chunk_no, chunk) in records.chunks(2_000).enumerate() {
+        let found =
+            crate::duplicates::best_matches(&mut conn.db(), chunk, DEFAULT_THRESHOLD).await?;
+        for (i, c) in found.into_iter().enumerate() {
+            if let Some(c) = c {
+                flagged.entry(chunk_no * 2_000 + i).or_insert_with(|| {
+                    format!(
+                        "looks like customer {} (score {}: {})",
+                        c.customer_number,
+                        c.score,
+                        c.reasons.join(", ")
+                    )
+                });
+            }
+        }
+    }
+    drop(conn);
+    for (i, message) in flagged.iter().rev() {
+        let (line, _) = valid.remove(*i);
+        report.rejected += 1;
+        if let Some(rec) = records_of.remove(&line) {
+            report
+                .rejected_records
+                .push((line, rec, format!("likely duplicate: {message}")));
+        }
+        report.errors.push(LineError {
+            line,
+            column: "-".into(),
+            message: format!(
+                "likely duplicate ({message}); import with --allow-duplicates to create it anyway"
+            ),
+        });
+    }
+    report.errors.sort_by_key(|e| e.line);
+    report.rejected_records.sort_by_key(|r| r.0);
+    Ok(())
 }
 
 impl App {
@@ -283,6 +351,8 @@ impl App {
 
         // Pass 1: validate every row, including uniqueness within the file.
         let mut valid: Vec<(u64, Validated)> = Vec::new();
+        // The raw rows of valid lines, for the rejects file should a duplicate be found.
+        let mut records_of: std::collections::HashMap<u64, csv::StringRecord> = Default::default();
         let (mut cards, mut numbers, mut emails_seen) = (HashSet::new(), HashSet::new(), 0u64);
         for rec in reader.records() {
             report.rows += 1;
@@ -330,6 +400,9 @@ impl App {
                         if row_errors.is_empty() {
                             emails_seen += u64::from(v.data.email.is_some());
                             valid.push((line, v));
+                            if !opts.allow_duplicates {
+                                records_of.insert(line, rec.clone());
+                            }
                         }
                     }
                 },
@@ -342,6 +415,9 @@ impl App {
             }
         }
         let _ = emails_seen;
+        if !opts.allow_duplicates {
+            reject_duplicates(self, &mut valid, &mut report, &mut records_of).await?;
+        }
         if !report.errors.is_empty() && !opts.skip_invalid {
             report.aborted = true;
             return Ok(report);

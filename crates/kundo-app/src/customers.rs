@@ -55,7 +55,10 @@ pub struct CustomerView {
 }
 
 impl CustomerView {
-    fn build(c: StoredCustomer, defs: &[kundo_core::attributes::AttributeDefinition]) -> Self {
+    pub(crate) fn build(
+        c: StoredCustomer,
+        defs: &[kundo_core::attributes::AttributeDefinition],
+    ) -> Self {
         let attributes = c.data.attributes_json(defs);
         let (addresses, address_history): (Vec<_>, Vec<_>) = c
             .addresses
@@ -102,6 +105,14 @@ impl CustomerView {
     pub fn etag(&self) -> String {
         format!("\"{}\"", self.version)
     }
+}
+
+/// Whether a create looks for likely duplicates first (DOMAIN §10: creating one anyway takes an
+/// explicit decision).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DuplicateCheck {
+    Refuse,
+    CreateAnyway,
 }
 
 /// An `Idempotency-Key` and a hash of the request it came with.
@@ -224,6 +235,7 @@ impl App {
         actor: &Actor,
         input: CustomerInput,
         idem: Option<Idempotency>,
+        check: DuplicateCheck,
     ) -> Result<Created> {
         let defs = self.attribute_definitions().await?;
         let now = Utc::now();
@@ -247,6 +259,19 @@ impl App {
             return self.replay(actor, idem).await;
         }
         ensure_cards_free(&mut tx.db(), &data, None).await?;
+        if check == DuplicateCheck::Refuse {
+            let record = kundo_core::dedup::DedupRecord::from_data(&data);
+            let found = crate::duplicates::candidates_for(
+                &mut tx.db(),
+                &record,
+                None,
+                kundo_core::dedup::DEFAULT_THRESHOLD,
+            )
+            .await?;
+            if !found.is_empty() {
+                return Err(AppError::Duplicates(found));
+            }
+        }
         if let Some(n) = &customer_number
             && !store::numbers_taken(&mut tx.db(), std::slice::from_ref(n))
                 .await?

@@ -6,6 +6,9 @@ pub mod auth;
 pub mod csv_io;
 pub mod customers;
 pub mod demo;
+pub mod duplicates;
+pub mod merge;
+pub mod postal_returns;
 pub mod receipts;
 pub mod runs;
 pub mod vouchers;
@@ -43,6 +46,10 @@ pub enum AppError {
     /// The voucher exists but cannot be used here and now (expired, wrong channel, …).
     #[error("the voucher cannot be used: {0}")]
     VoucherRefused(&'static str),
+    /// Creating the record would likely duplicate existing customers (DOMAIN §10); the caller
+    /// may create it anyway.
+    #[error("likely duplicates exist")]
+    Duplicates(Vec<duplicates::Candidate>),
     #[error("the voucher was redeemed already")]
     AlreadyRedeemed {
         at: Option<chrono::DateTime<chrono::Utc>>,

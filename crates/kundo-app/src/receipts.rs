@@ -259,13 +259,27 @@ impl App {
             .collect::<HashSet<_>>()
             .into_iter()
             .collect();
-        let by_card = store::customers_by_card(&mut tx.db(), &cards).await?;
+        let mut by_card = store::customers_by_card(&mut tx.db(), &cards).await?;
         let mut by_number: HashMap<String, Option<i64>> = HashMap::new();
         for n in items.iter().filter_map(|r| r.customer_number.as_deref()) {
             if !by_number.contains_key(n) {
                 let id = kundo_store::customers::resolve_number(&mut tx.db(), n.trim()).await?;
                 by_number.insert(n.to_string(), id);
             }
+        }
+        // A merge may have turned a customer into a tombstone since the cards were read: lock the
+        // customers and follow merges, so a receipt is never booked on a tombstone (ADR 6).
+        let ids: Vec<i64> = by_card
+            .values()
+            .copied()
+            .chain(by_number.values().filter_map(|v| *v))
+            .collect();
+        let current = kundo_store::customers::lock_current(&mut tx.db(), &ids).await?;
+        for id in by_card.values_mut() {
+            *id = current.get(id).copied().unwrap_or(*id);
+        }
+        for id in by_number.values_mut().flatten() {
+            *id = current.get(id).copied().unwrap_or(*id);
         }
         let rules = rules_book(&mut tx.db()).await?;
 
@@ -554,9 +568,14 @@ impl App {
         ));
 
         let mut tx = self.store.begin_write().await?;
-        let original = store::receipt_for_return(&mut tx.db(), source, external_id)
+        let mut original = store::receipt_for_return(&mut tx.db(), source, external_id)
             .await?
             .ok_or(AppError::NotFound("receipt"))?;
+        if let Some(id) = original.customer_id {
+            // The receipt's customer may be merged meanwhile (ADR 6).
+            let current = kundo_store::customers::lock_current(&mut tx.db(), &[id]).await?;
+            original.customer_id = current.get(&id).copied().or(Some(id));
+        }
         if original.kind != "sale" {
             return Err(AppError::invalid(
                 "external_id",

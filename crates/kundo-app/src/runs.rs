@@ -38,6 +38,7 @@ pub const LETTERSHOP_COLUMNS: &[&str] = &[
     "valid_until",
     "campaign",
     "letter_template",
+    "reference",
 ];
 
 /// Optional stop after a number of steps: lets tests interrupt a run the way a crash would.
@@ -255,7 +256,7 @@ impl App {
                 no_address += 1;
                 continue;
             }
-            if p.letter_consent.as_deref() != Some("granted") {
+            if p.letter_consent.as_deref() != Some("granted") || p.mail_blocked {
                 no_consent += 1;
                 continue;
             }
@@ -287,6 +288,8 @@ impl App {
                     .to_string(),
                 format!("{kind} {period}"),
                 format!("{kind}-voucher"),
+                // Machine-readable on the letter (e.g. KdInfoDMC), so a return matches exactly.
+                format!("{}/{kind}-{period}", p.customer_number),
             ])
             .map_err(|e| AppError::Io(e.to_string()))?;
             letters += 1;

@@ -32,9 +32,7 @@ async fn a_bad_batch_imports_nothing_and_reports_line_and_column() {
             .import_customers(
                 &Actor::cli(),
                 csv.as_bytes(),
-                ImportOptions {
-                    skip_invalid: false,
-                },
+                ImportOptions::default(),
                 &|_, _| {},
             )
             .await
@@ -73,7 +71,10 @@ async fn skip_invalid_imports_the_rest_and_hands_back_the_rejects() {
             .import_customers(
                 &Actor::cli(),
                 csv.as_bytes(),
-                ImportOptions { skip_invalid: true },
+                ImportOptions {
+                    skip_invalid: true,
+                    ..Default::default()
+                },
                 &|_, _| {},
             )
             .await
@@ -86,13 +87,35 @@ async fn skip_invalid_imports_the_rest_and_hands_back_the_rejects() {
         assert_eq!(joerg.phones[0].number, "+49301234567", "{db}");
         assert_eq!(joerg.addresses[0].postcode, "01067", "{db}");
         assert_eq!(joerg.card_numbers.len(), 2, "{db}");
-        // A second import of the same file clashes with the database: nothing more is written.
+        // A second import of the same file: every row is a likely duplicate of a stored
+        // customer and is reported as such; nothing is written.
+        let dup = app
+            .import_customers(
+                &Actor::cli(),
+                good_rows().as_bytes(),
+                ImportOptions::default(),
+                &|_, _| {},
+            )
+            .await
+            .unwrap();
+        assert!(dup.aborted, "{db}");
+        let lines: Vec<u64> = dup.errors.iter().map(|e| e.line).collect();
+        assert_eq!(lines, [2, 3, 4], "{db}: {:?}", dup.errors);
+        assert!(
+            dup.errors[0]
+                .message
+                .contains("likely duplicate (looks like customer A-1"),
+            "{db}: {:?}",
+            dup.errors
+        );
+        // Even when duplicates are allowed, the cards clash with the database.
         let again = app
             .import_customers(
                 &Actor::cli(),
                 good_rows().as_bytes(),
                 ImportOptions {
-                    skip_invalid: false,
+                    allow_duplicates: true,
+                    ..Default::default()
                 },
                 &|_, _| {},
             )
@@ -119,7 +142,10 @@ async fn unknown_columns_are_refused_by_name() {
         .import_customers(
             &Actor::cli(),
             b"last_name,shoe_size\nMeier,42\n",
-            ImportOptions { skip_invalid: true },
+            ImportOptions {
+                skip_invalid: true,
+                ..Default::default()
+            },
             &|_, _| {},
         )
         .await
@@ -141,14 +167,7 @@ async fn an_export_imports_back_to_the_same_customers() {
         let (target, _t) = testing::sqlite().await;
         let copy = App::new(target);
         let report = copy
-            .import_customers(
-                &Actor::cli(),
-                &out,
-                ImportOptions {
-                    skip_invalid: false,
-                },
-                &|_, _| {},
-            )
+            .import_customers(&Actor::cli(), &out, ImportOptions::default(), &|_, _| {})
             .await
             .unwrap();
         assert!(!report.aborted, "{db}: {:?}", report.errors.first());

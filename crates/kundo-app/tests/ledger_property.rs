@@ -57,7 +57,12 @@ async fn check(app: &App, ops: &[Op]) -> Result<(), String> {
         )
         .map_err(|e| e.to_string())?;
         match app
-            .create_customer(&Actor::cli(), input, None)
+            .create_customer(
+                &Actor::cli(),
+                input,
+                None,
+                kundo_app::customers::DuplicateCheck::CreateAnyway,
+            )
             .await
             .map_err(|e| format!("{e:?}"))?
         {

@@ -62,7 +62,12 @@ async fn customer(app: &App, card: &str, birth: &str) -> String {
     }))
     .unwrap();
     match app
-        .create_customer(&Actor::cli(), input, None)
+        .create_customer(
+            &Actor::cli(),
+            input,
+            None,
+            kundo_app::customers::DuplicateCheck::CreateAnyway,
+        )
         .await
         .unwrap()
     {

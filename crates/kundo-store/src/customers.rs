@@ -292,6 +292,7 @@ pub async fn insert_customers(
     now: DateTime<Utc>,
 ) -> crate::Result<()> {
     let mut customers = Vec::with_capacity(rows.len());
+    let mut keys = Vec::with_capacity(rows.len() * 6);
     let (mut phones, mut addresses, mut cards, mut consents, mut contacts, mut attrs, mut docs) = (
         Vec::new(),
         Vec::new(),
@@ -336,6 +337,7 @@ pub async fn insert_customers(
         contacts.extend(contact_rows(r.id, &d.contacts));
         attrs.extend(attribute_rows(r.id, &d.attributes));
         docs.push(vec![r.id.into(), r.search_doc.clone().into()]);
+        keys.extend(crate::dedup::key_rows(r.id, d));
     }
     insert_rows(db, "customers", CUSTOMER_COLUMNS, customers).await?;
     insert_rows(db, "phones", PHONE_COLUMNS, phones).await?;
@@ -351,6 +353,7 @@ pub async fn insert_customers(
     insert_rows(db, "contacts", CONTACT_COLUMNS, contacts).await?;
     insert_rows(db, "customer_attributes", ATTRIBUTE_COLUMNS, attrs).await?;
     insert_search_docs(db, docs).await?;
+    insert_rows(db, "dedup_keys", crate::dedup::KEY_COLUMNS, keys).await?;
     Ok(())
 }
 
@@ -368,6 +371,40 @@ pub async fn resolve_number(db: &mut Db<'_>, customer_number: &str) -> crate::Re
         Some((id, None)) => Ok(Some(id)),
         Some((id, Some(next))) => follow_merges(db, id, next).await.map(Some),
     }
+}
+
+/// Locks the given customers for the rest of the transaction (`FOR SHARE` on PostgreSQL, so a
+/// concurrent merge waits or is waited for) and maps each id to the record that holds it now:
+/// a tombstone maps to its survivor.
+pub async fn lock_current(db: &mut Db<'_>, ids: &[i64]) -> crate::Result<HashMap<i64, i64>> {
+    let mut sorted = ids.to_vec();
+    sorted.sort_unstable();
+    sorted.dedup();
+    let mut out = HashMap::with_capacity(sorted.len());
+    for chunk in sorted.chunks(500) {
+        let mut q = Query::select();
+        q.columns(["id", "merged_into"])
+            .from("customers")
+            .and_where(Expr::col("id").is_in(chunk.iter().copied()))
+            .order_by("id", Order::Asc);
+        let rows: Vec<(i64, Option<i64>)> = with_db!(db, c, pg => {
+            let (sql, values) = if pg {
+                q.lock_shared();
+                q.build_sqlx(PostgresQueryBuilder)
+            } else {
+                q.build_sqlx(SqliteQueryBuilder)
+            };
+            sqlx::query_as_with(AssertSqlSafe(sql), values).fetch_all(&mut *c).await?
+        });
+        for (id, merged_into) in rows {
+            let now_at = match merged_into {
+                Some(next) => follow_merges(db, id, next).await?,
+                None => id,
+            };
+            out.insert(id, now_at);
+        }
+    }
+    Ok(out)
 }
 
 async fn follow_merges(db: &mut Db<'_>, mut id: i64, mut next: i64) -> crate::Result<i64> {
@@ -768,6 +805,11 @@ pub async fn update(
         sqlx::query(dialect(pg, "UPDATE customer_search SET doc = $1 WHERE rowid = $2", "UPDATE customer_search SET doc = $1 WHERE customer_id = $2"))
             .bind(search_doc).bind(id).execute(&mut *c).await?;
     });
+    if kundo_core::dedup::DedupRecord::from_data(old)
+        != kundo_core::dedup::DedupRecord::from_data(new)
+    {
+        crate::dedup::refresh_keys(db, id, new).await?;
+    }
     Ok(expected_version + 1)
 }
 

@@ -362,6 +362,8 @@ pub struct LetterRow {
     pub country: Option<String>,
     pub postal_status: Option<String>,
     pub letter_consent: Option<String>,
+    /// Reportedly deceased or postal advertising refused: no marketing letter goes out.
+    pub mail_blocked: bool,
 }
 
 pub async fn letter_rows(db: &mut Db<'_>, customer_ids: &[i64]) -> crate::Result<Vec<LetterRow>> {
@@ -376,7 +378,8 @@ pub async fn letter_rows(db: &mut Db<'_>, customer_ids: &[i64]) -> crate::Result
         let sql = format!(
             "SELECT c.id AS customer_id, c.customer_number, c.salutation, c.title, c.first_name, c.last_name, c.company_name, \
              a.street, a.house_number, a.address_line2, a.postcode, a.city, a.country, a.postal_status, \
-             (SELECT s.status FROM consents s WHERE s.customer_id = c.id AND s.channel = 'letter' ORDER BY s.recorded_at DESC, s.id DESC LIMIT 1) AS letter_consent \
+             (SELECT s.status FROM consents s WHERE s.customer_id = c.id AND s.channel = 'letter' ORDER BY s.recorded_at DESC, s.id DESC LIMIT 1) AS letter_consent, \
+             (c.reported_deceased_at IS NOT NULL OR c.postal_ads_blocked) AS mail_blocked \
              FROM customers c LEFT JOIN addresses a ON a.customer_id = c.id AND a.kind = 'main' AND a.valid_until IS NULL WHERE c.id IN ({ids}) ORDER BY c.id"
         );
         let rows: Vec<LetterRow> = with_db!(db, c, _pg => sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(&mut *c).await?);

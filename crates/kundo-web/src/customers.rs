@@ -5,7 +5,7 @@ use axum::extract::{Path, Query, State, rejection::QueryRejection};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use kundo_app::Actor;
-use kundo_app::customers::{Created, CustomerView, Idempotency};
+use kundo_app::customers::{Created, CustomerView, DuplicateCheck, Idempotency};
 use kundo_core::contact::{normalize_email, normalize_phone};
 use kundo_core::customer::{ConsentInput, CustomerInput};
 use kundo_store::customers::{ListFilter, LookupKey};
@@ -48,10 +48,11 @@ pub async fn create(
     q: Params,
     JsonBody(input, raw): JsonBody<CustomerInput>,
 ) -> Result<Response, Problem> {
+    let mut check = DuplicateCheck::Refuse;
     for (k, v) in params(q)? {
         match k.as_str() {
-            // Accepted now; the duplicate check that it overrides arrives with the data-quality work.
-            "force" if v == "true" || v == "false" => {}
+            "force" if v == "true" => check = DuplicateCheck::CreateAnyway,
+            "force" if v == "false" => {}
             "force" => {
                 return Err(Problem::invalid(vec![kundo_core::error::FieldError::new(
                     "force",
@@ -85,7 +86,7 @@ pub async fn create(
         }
         None => None,
     };
-    match s.app.create_customer(&actor, input, idem).await? {
+    match s.app.create_customer(&actor, input, idem, check).await? {
         Created::New(view) => Ok(with_etag(StatusCode::CREATED, &view)),
         Created::Replayed { status, body } => {
             let mut res =
@@ -159,11 +160,11 @@ pub async fn add_consents(
     Ok(with_etag(StatusCode::CREATED, &view))
 }
 
-fn bad(field: &str, message: &str) -> Problem {
+pub fn bad(field: &str, message: &str) -> Problem {
     Problem::invalid(vec![kundo_core::error::FieldError::new(field, message)])
 }
 
-fn parse_limit(v: &str, max: u64) -> Result<u64, Problem> {
+pub fn parse_limit(v: &str, max: u64) -> Result<u64, Problem> {
     v.parse::<u64>()
         .ok()
         .filter(|n| (1..=max).contains(n))

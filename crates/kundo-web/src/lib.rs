@@ -9,6 +9,7 @@ mod loyalty;
 mod metrics;
 pub mod openapi;
 pub mod problem;
+mod quality;
 pub mod routes;
 
 use std::sync::Arc;
@@ -63,6 +64,19 @@ pub fn router(app: App) -> Router {
             "/api/v1/customers/{customer_number}/audit",
             get(customers::audit),
         )
+        .route(
+            "/api/v1/customers/{customer_number}/merge",
+            post(quality::merge),
+        )
+        .route(
+            "/api/v1/customers/{customer_number}/merge/preview",
+            post(quality::merge_preview),
+        )
+        .route("/api/v1/duplicates", get(quality::pairs))
+        .route("/api/v1/duplicates/check", post(quality::check))
+        .route("/api/v1/duplicates/scan", post(quality::scan))
+        .route("/api/v1/duplicates/{id}/dismiss", post(quality::dismiss))
+        .route("/api/v1/postal-returns", post(quality::postal_returns))
         .route("/api/v1/search", get(customers::search))
         .route("/api/v1/lookup", get(customers::lookup))
         .route(

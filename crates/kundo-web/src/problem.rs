@@ -182,6 +182,16 @@ impl From<AppError> for Problem {
                     .with("redeemed_channel", serde_json::json!(channel))
                     .with("redeemed_store", serde_json::json!(store_code))
             }
+            AppError::Duplicates(found) => Problem::new(
+                StatusCode::CONFLICT,
+                "likely-duplicate",
+                "Likely duplicate",
+            )
+            .detail(format!(
+                "{} existing customer(s) look like the same person; check them, merge, or create anyway with ?force=true",
+                found.len()
+            ))
+            .with("duplicates", serde_json::to_value(&found).unwrap_or_default()),
             AppError::Io(e) => {
                 tracing::error!(error = %e, "internal error");
                 Problem::new(

@@ -300,9 +300,7 @@ pub async fn run(db: &DbArgs, file: &FileConfig, what: BenchWhat) -> Result<(), 
                 .import_customers(
                     &Actor::cli(),
                     &bytes,
-                    kundo_app::csv_io::ImportOptions {
-                        skip_invalid: false,
-                    },
+                    kundo_app::csv_io::ImportOptions::default(),
                     &|d, _| bar.set_position(d),
                 )
                 .await

@@ -4,6 +4,7 @@
 mod bench;
 mod config;
 mod progress;
+mod quality_cli;
 mod scheduler;
 
 use std::net::SocketAddr;
@@ -86,6 +87,22 @@ enum Command {
         #[command(subcommand)]
         job: RunJob,
     },
+    /// Find and review duplicate customers.
+    Duplicates {
+        #[command(subcommand)]
+        command: quality_cli::DuplicatesCommand,
+    },
+    /// Merge a duplicate into a survivor (everything moves; the duplicate's number and cards
+    /// keep resolving to the survivor).
+    Merge {
+        /// Customer number of the record that stays.
+        survivor: String,
+        /// Customer number of the record that is merged away.
+        duplicate: String,
+        /// Whose value a field keeps, e.g. --keep email=duplicate (repeat for several).
+        #[arg(long = "keep")]
+        keep: Vec<String>,
+    },
     /// Measure throughput and latency (see BENCHMARKS.md).
     Bench {
         #[command(subcommand)]
@@ -153,6 +170,17 @@ enum ImportWhat {
         /// Where rejected rows go (default: FILE.rejects.csv).
         #[arg(long)]
         rejects: Option<PathBuf>,
+        /// Import rows that look like existing customers or earlier rows (likely duplicates
+        /// are rejected otherwise).
+        #[arg(long)]
+        allow_duplicates: bool,
+    },
+    /// Postal returns (Adressrückläufer): customer_number or reference, reason, optional new
+    /// address. A file with bad rows changes nothing unless --skip-invalid is given.
+    Returns {
+        file: PathBuf,
+        #[arg(long)]
+        skip_invalid: bool,
     },
 }
 
@@ -317,10 +345,33 @@ async fn run(cli: Cli) -> Result<(), String> {
                     file: path,
                     skip_invalid,
                     rejects,
+                    allow_duplicates,
                 },
         } => {
             let app = App::new(open(&cli.db, &file).await?);
-            import_customers(&app, &path, skip_invalid, rejects).await
+            import_customers(&app, &path, skip_invalid, allow_duplicates, rejects).await
+        }
+        Command::Import {
+            what:
+                ImportWhat::Returns {
+                    file: path,
+                    skip_invalid,
+                },
+        } => {
+            let app = App::new(open(&cli.db, &file).await?);
+            quality_cli::import_returns(&app, &path, skip_invalid).await
+        }
+        Command::Duplicates { command } => {
+            let app = App::new(open(&cli.db, &file).await?);
+            quality_cli::duplicates(&app, command).await
+        }
+        Command::Merge {
+            survivor,
+            duplicate,
+            keep,
+        } => {
+            let app = App::new(open(&cli.db, &file).await?);
+            quality_cli::merge(&app, &survivor, &duplicate, &keep).await
         }
         Command::Export {
             what: ExportWhat::Customers { output },
@@ -453,6 +504,7 @@ async fn import_customers(
     app: &App,
     path: &std::path::Path,
     skip_invalid: bool,
+    allow_duplicates: bool,
     rejects: Option<PathBuf>,
 ) -> Result<(), String> {
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
@@ -462,7 +514,10 @@ async fn import_customers(
         .import_customers(
             &Actor::cli(),
             &bytes,
-            kundo_app::csv_io::ImportOptions { skip_invalid },
+            kundo_app::csv_io::ImportOptions {
+                skip_invalid,
+                allow_duplicates,
+            },
             &|done, total| {
                 bar.set_length(total);
                 bar.set_position(done);

@@ -1,0 +1,336 @@
+//! The duplicate check (DOMAIN §10): candidates at creation, a scan over the whole base that
+//! fills the review queue, and the queue itself.
+//!
+//! Both read candidates through the blocking keys that the store keeps per customer, so a check
+//! reads a handful of records whatever the size of the base.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::Utc;
+use kundo_core::dedup::{DEFAULT_THRESHOLD, DedupRecord, blocking_keys, compare};
+use kundo_store::Db;
+use kundo_store::dedup::{self as store, FoundPair, PairRow};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::customers::Page;
+use crate::{Actor, App, AppError, Result};
+
+/// A key shared by more customers than this is not used to find candidates: it says nothing
+/// (a family name in a big postcode) and would make the check slow.
+pub const MAX_BLOCK: usize = 200;
+
+/// A likely duplicate of a new or changed record, as the API answers with 409.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Candidate {
+    pub customer_number: String,
+    pub score: u32,
+    pub reasons: Vec<String>,
+}
+
+/// Likely duplicates of `record` among the stored customers, best first.
+pub(crate) async fn candidates_for(
+    db: &mut Db<'_>,
+    record: &DedupRecord,
+    exclude: Option<i64>,
+    threshold: u32,
+) -> Result<Vec<Candidate>> {
+    let keys = blocking_keys(record);
+    let ids: Vec<i64> = store::candidate_ids(db, &keys, MAX_BLOCK)
+        .await?
+        .into_iter()
+        .map(|(_, id)| id)
+        .filter(|id| Some(*id) != exclude)
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    let records = store::records(db, &ids).await?;
+    let mut out: Vec<Candidate> = records
+        .into_values()
+        .filter_map(|(number, other)| {
+            let m = compare(record, &other);
+            (m.score >= threshold).then_some(Candidate {
+                customer_number: number,
+                score: m.score,
+                reasons: m.reasons,
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        b.score
+            .cmp(&a.score)
+            .then_with(|| a.customer_number.cmp(&b.customer_number))
+    });
+    out.truncate(10);
+    Ok(out)
+}
+
+/// For each record of a batch, its best likely duplicate among the stored customers, if any:
+/// one key lookup and one record fetch for the whole batch instead of per row.
+pub(crate) async fn best_matches(
+    db: &mut Db<'_>,
+    batch: &[DedupRecord],
+    threshold: u32,
+) -> Result<Vec<Option<Candidate>>> {
+    let keys: Vec<Vec<String>> = batch.iter().map(blocking_keys).collect();
+    let mut all: Vec<String> = keys.iter().flatten().cloned().collect();
+    all.sort();
+    all.dedup();
+    let mut by_key: HashMap<String, Vec<i64>> = HashMap::new();
+    for (k, id) in store::candidate_ids(db, &all, MAX_BLOCK).await? {
+        by_key.entry(k).or_default().push(id);
+    }
+    let ids: Vec<i64> = by_key
+        .values()
+        .flatten()
+        .copied()
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    let records = store::records(db, &ids).await?;
+    Ok(batch
+        .iter()
+        .zip(&keys)
+        .map(|(record, keys)| {
+            let ids: HashSet<i64> = keys
+                .iter()
+                .filter_map(|k| by_key.get(k))
+                .flatten()
+                .copied()
+                .collect();
+            ids.into_iter()
+                .filter_map(|id| {
+                    let (number, other) = records.get(&id)?;
+                    let m = compare(record, other);
+                    (m.score >= threshold).then(|| Candidate {
+                        customer_number: number.clone(),
+                        score: m.score,
+                        reasons: m.reasons,
+                    })
+                })
+                .max_by(|a, b| {
+                    a.score
+                        .cmp(&b.score)
+                        .then_with(|| b.customer_number.cmp(&a.customer_number))
+                })
+        })
+        .collect())
+}
+
+/// What a scan did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ScanReport {
+    pub keys_read: u64,
+    /// Blocks skipped because too many customers share the key.
+    pub blocks_skipped: u64,
+    pub comparisons: u64,
+    pub pairs_found: u64,
+    /// Pairs new to the review queue (the others were there already or decided before).
+    pub pairs_added: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PairView {
+    pub id: i64,
+    pub customer_a: String,
+    pub customer_b: String,
+    pub score: i64,
+    pub reasons: Value,
+    pub status: String,
+    pub found_at: chrono::DateTime<Utc>,
+}
+
+impl From<PairRow> for PairView {
+    fn from(p: PairRow) -> Self {
+        PairView {
+            reasons: serde_json::from_str(&p.reasons).unwrap_or(Value::Null),
+            id: p.id,
+            customer_a: p.customer_a,
+            customer_b: p.customer_b,
+            score: p.score,
+            status: p.status,
+            found_at: p.found_at,
+        }
+    }
+}
+
+/// Keys read per page of a scan.
+const SCAN_PAGE: i64 = 50_000;
+
+impl App {
+    /// Likely duplicates of an input that would be created (without creating it).
+    pub async fn duplicate_candidates(
+        &self,
+        input: kundo_core::customer::CustomerInput,
+    ) -> Result<Vec<Candidate>> {
+        let defs = self.attribute_definitions().await?;
+        let v = input
+            .validate(&defs, Utc::now())
+            .map_err(AppError::Invalid)?;
+        let mut conn = self.store.acquire().await?;
+        candidates_for(
+            &mut conn.db(),
+            &DedupRecord::from_data(&v.data),
+            None,
+            DEFAULT_THRESHOLD,
+        )
+        .await
+    }
+
+    /// Finds duplicate pairs over the whole base through the blocking keys (never all pairs)
+    /// and adds them to the review queue. `progress(keys_read)` is called per page.
+    pub async fn scan_duplicates(
+        &self,
+        actor: &Actor,
+        progress: &(dyn Fn(u64) + Sync),
+    ) -> Result<ScanReport> {
+        let mut report = ScanReport::default();
+        let mut pairs: HashSet<(i64, i64)> = HashSet::new();
+        let mut after: Option<(String, i64)> = None;
+        let mut block: Vec<i64> = Vec::new();
+        let mut block_key = String::new();
+        let mut flush = |block: &mut Vec<i64>, report: &mut ScanReport| {
+            if block.len() > MAX_BLOCK {
+                report.blocks_skipped += 1;
+            } else {
+                for (i, a) in block.iter().enumerate() {
+                    for b in &block[i + 1..] {
+                        pairs.insert((*a.min(b), *a.max(b)));
+                    }
+                }
+            }
+            block.clear();
+        };
+        loop {
+            let mut conn = self.store.acquire().await?;
+            let page = store::key_page(&mut conn.db(), after.as_ref(), SCAN_PAGE).await?;
+            drop(conn);
+            let Some(last) = page.last().cloned() else {
+                break;
+            };
+            report.keys_read += page.len() as u64;
+            for (key, id) in page {
+                if key != block_key {
+                    flush(&mut block, &mut report);
+                    block_key = key;
+                }
+                block.push(id);
+            }
+            after = Some(last);
+            progress(report.keys_read);
+        }
+        flush(&mut block, &mut report);
+
+        // Compare each candidate pair once, loading records in batches.
+        let mut ordered: Vec<(i64, i64)> = pairs.into_iter().collect();
+        ordered.sort_unstable();
+        let now = Utc::now();
+        let mut cache: HashMap<i64, Option<DedupRecord>> = HashMap::new();
+        for batch in ordered.chunks(5_000) {
+            let missing: Vec<i64> = batch
+                .iter()
+                .flat_map(|(a, b)| [*a, *b])
+                .filter(|id| !cache.contains_key(id))
+                .collect::<HashSet<_>>()
+                .into_iter()
+                .collect();
+            let mut conn = self.store.acquire().await?;
+            let mut loaded = store::records(&mut conn.db(), &missing).await?;
+            drop(conn);
+            for id in missing {
+                cache.insert(id, loaded.remove(&id).map(|(_, r)| r));
+            }
+            let mut found = Vec::new();
+            for (a, b) in batch {
+                let (Some(Some(ra)), Some(Some(rb))) = (cache.get(a), cache.get(b)) else {
+                    continue;
+                };
+                report.comparisons += 1;
+                let m = compare(ra, rb);
+                if m.score >= DEFAULT_THRESHOLD {
+                    found.push(FoundPair {
+                        customer_a: *a,
+                        customer_b: *b,
+                        score: i64::from(m.score),
+                        reasons: m.reasons,
+                    });
+                }
+            }
+            report.pairs_found += found.len() as u64;
+            let mut tx = self.store.begin_write().await?;
+            report.pairs_added += store::save_pairs(&mut tx.db(), &found, now).await?;
+            tx.commit().await?;
+            // The records of a pair's smaller id are not needed once its pairs are done; the
+            // cache stays bounded by keeping only what the next batch may need.
+            if cache.len() > 200_000 {
+                cache.clear();
+            }
+        }
+        let mut tx = self.store.begin_write().await?;
+        kundo_store::audit::record(
+            &mut tx.db(),
+            &actor.name,
+            "duplicates.scanned",
+            None,
+            &serde_json::to_value(&report).unwrap_or_default(),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(report)
+    }
+
+    /// The review queue: pairs with the given status (`open` by default), best score first.
+    pub async fn duplicate_pairs(
+        &self,
+        status: &str,
+        cursor: Option<&str>,
+        limit: i64,
+    ) -> Result<Page<PairView>> {
+        if !["open", "dismissed", "merged", "obsolete"].contains(&status) {
+            return Err(AppError::invalid(
+                "status",
+                "must be open, dismissed, merged or obsolete",
+            ));
+        }
+        let after = match cursor {
+            None => None,
+            Some(c) => Some(
+                c.split_once('.')
+                    .and_then(|(s, i)| Some((s.parse().ok()?, i.parse().ok()?)))
+                    .ok_or_else(|| AppError::invalid("cursor", "is not a cursor of this list"))?,
+            ),
+        };
+        let mut conn = self.store.acquire().await?;
+        let rows = store::pairs(&mut conn.db(), status, after, limit).await?;
+        let next_cursor = if rows.len() as i64 == limit {
+            rows.last().map(|p| format!("{}.{}", p.score, p.id))
+        } else {
+            None
+        };
+        Ok(Page {
+            items: rows.into_iter().map(PairView::from).collect(),
+            next_cursor,
+        })
+    }
+
+    /// "Not the same person": the pair leaves the queue and does not come back with a scan.
+    pub async fn dismiss_duplicate_pair(&self, actor: &Actor, id: i64) -> Result<()> {
+        let now = Utc::now();
+        let mut tx = self.store.begin_write().await?;
+        if !store::dismiss_pair(&mut tx.db(), id, &actor.name, now).await? {
+            return Err(AppError::NotFound("open duplicate pair"));
+        }
+        kundo_store::audit::record(
+            &mut tx.db(),
+            &actor.name,
+            "duplicates.dismissed",
+            None,
+            &serde_json::json!({"pair": id}),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
