@@ -6,6 +6,7 @@ pub mod contact;
 pub mod customer;
 pub mod demo;
 pub mod error;
+pub mod history;
 pub mod loyalty_runs;
 pub mod points;
 pub mod search;
