@@ -3,11 +3,14 @@
 //! transaction.
 
 pub mod auth;
+pub mod cases;
 pub mod csv_io;
 pub mod customers;
 pub mod demo;
 pub mod receipts;
 pub mod runs;
+pub mod tasks;
+pub mod timeline;
 pub mod vouchers;
 pub mod webhooks;
 
