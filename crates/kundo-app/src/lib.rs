@@ -3,6 +3,7 @@
 //! transaction.
 
 pub mod auth;
+pub mod cases;
 pub mod csv_io;
 pub mod customers;
 pub mod demo;
@@ -11,6 +12,8 @@ pub mod merge;
 pub mod postal_returns;
 pub mod receipts;
 pub mod runs;
+pub mod tasks;
+pub mod timeline;
 pub mod vouchers;
 pub mod webhooks;
 

@@ -16,6 +16,8 @@ pub const SCOPES: &[&str] = &[
     "campaigns:write",
     "events:read",
     "metrics:read",
+    "tasks:read",
+    "tasks:write",
     "admin",
 ];
 
@@ -65,12 +67,15 @@ impl Role {
                 "campaigns:write",
                 "runs:write",
                 "vouchers:write",
+                "tasks:read",
             ],
             Role::Service => &[
                 "customers:read",
                 "customers:write",
                 "vouchers:write",
                 "vouchers:redeem",
+                "tasks:read",
+                "tasks:write",
             ],
             Role::Store => &["customers:read", "vouchers:redeem", "receipts:write"],
         }
@@ -102,6 +107,15 @@ mod tests {
         assert!(!allows(Role::Store.scopes(), "customers:write"));
         assert!(allows(Role::Store.scopes(), "vouchers:redeem"));
         assert!(allows(Role::Admin.scopes(), "segments:write"));
+    }
+
+    #[test]
+    fn task_queues_belong_to_service_not_to_the_store() {
+        assert!(allows(Role::Service.scopes(), "tasks:write"));
+        assert!(allows(Role::Admin.scopes(), "tasks:write"));
+        assert!(allows(Role::Marketing.scopes(), "tasks:read"));
+        assert!(!allows(Role::Marketing.scopes(), "tasks:write"));
+        assert!(!allows(Role::Store.scopes(), "tasks:read"));
     }
 
     #[test]

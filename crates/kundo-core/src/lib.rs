@@ -7,6 +7,7 @@ pub mod customer;
 pub mod dedup;
 pub mod demo;
 pub mod error;
+pub mod history;
 pub mod loyalty_runs;
 pub mod merge;
 pub mod points;

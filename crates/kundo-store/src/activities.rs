@@ -2,6 +2,7 @@
 //! from their own tables when the timeline is built).
 
 use chrono::{DateTime, Utc};
+use serde::Serialize;
 
 use crate::{Db, with_db};
 
@@ -36,5 +37,32 @@ pub async fn insert(
             .bind(a.customer_id).bind(a.kind).bind(a.occurred_at).bind(a.channel).bind(a.direction)
             .bind(a.subject).bind(a.body).bind(a.case_id).bind(a.reference).bind(a.actor).bind(now)
             .fetch_one(&mut *c).await?
+    }))
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct ActivityRow {
+    pub id: i64,
+    #[serde(skip)]
+    pub customer_id: i64,
+    pub kind: String,
+    pub occurred_at: DateTime<Utc>,
+    pub channel: Option<String>,
+    pub direction: Option<String>,
+    pub subject: String,
+    pub body: Option<String>,
+    pub case_id: Option<i64>,
+    #[sqlx(rename = "ref")]
+    pub reference: Option<String>,
+    pub actor: String,
+    pub created_at: DateTime<Utc>,
+}
+
+pub async fn get(db: &mut Db<'_>, id: i64) -> crate::Result<Option<ActivityRow>> {
+    Ok(with_db!(db, c, _pg => {
+        sqlx::query_as(
+            "SELECT id, customer_id, kind, occurred_at, channel, direction, subject, body, case_id, ref, actor, created_at \
+             FROM activities WHERE id = $1")
+            .bind(id).fetch_optional(&mut *c).await?
     }))
 }

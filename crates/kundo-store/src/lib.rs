@@ -8,6 +8,7 @@ pub mod activities;
 pub mod attributes;
 pub mod audit;
 pub mod auth;
+pub mod cases;
 pub mod customers;
 mod db;
 pub mod dedup;
@@ -18,6 +19,7 @@ pub mod rows;
 pub mod search;
 pub mod tasks;
 pub mod testing;
+pub mod timeline;
 pub mod vouchers;
 pub mod webhooks;
 

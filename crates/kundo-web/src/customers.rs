@@ -111,7 +111,7 @@ pub async fn get_one(
 }
 
 /// `"3"`, `W/"3"` → 3; `*` → no check.
-fn parse_if_match(headers: &HeaderMap) -> Result<Option<i64>, Problem> {
+pub(crate) fn parse_if_match(headers: &HeaderMap) -> Result<Option<i64>, Problem> {
     let Some(v) = headers.get(header::IF_MATCH) else {
         return Ok(None);
     };
@@ -160,11 +160,11 @@ pub async fn add_consents(
     Ok(with_etag(StatusCode::CREATED, &view))
 }
 
-pub fn bad(field: &str, message: &str) -> Problem {
+pub(crate) fn bad(field: &str, message: &str) -> Problem {
     Problem::invalid(vec![kundo_core::error::FieldError::new(field, message)])
 }
 
-pub fn parse_limit(v: &str, max: u64) -> Result<u64, Problem> {
+pub(crate) fn parse_limit(v: &str, max: u64) -> Result<u64, Problem> {
     v.parse::<u64>()
         .ok()
         .filter(|n| (1..=max).contains(n))

@@ -62,12 +62,17 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
                 format!("{inner} (line {}, column {})", inner.line(), inner.column()),
             )
         } else {
-            let field = if path == "." {
-                "body".to_string()
-            } else {
-                path
-            };
             let message = inner.to_string();
+            // A missing field is reported at the object that lacks it; name the field itself.
+            let missing = message
+                .strip_prefix("missing field `")
+                .and_then(|rest| rest.split('`').next());
+            let field = match (path.as_str(), missing) {
+                (".", Some(name)) => name.to_string(),
+                (_, Some(name)) => format!("{path}.{name}"),
+                (".", None) => "body".to_string(),
+                _ => path,
+            };
             // The path already names an unknown field itself. serde appends " at line L column C" which means nothing to a field-level message.
             let message = message
                 .split(" at line ")
@@ -94,6 +99,9 @@ mod tests {
         assert_eq!(p.field.as_deref(), Some("addresses[0].street"));
         let p = parse::<CustomerInput>(br#"{"last_name": "A", "shoe_size": 42}"#).unwrap_err();
         assert_eq!(p.field.as_deref(), Some("shoe_size"));
+        let p = parse::<CustomerInput>(br#"{"last_name": "A", "addresses": [{"street": "B"}]}"#)
+            .unwrap_err();
+        assert_eq!(p.field.as_deref(), Some("addresses[0].postcode"));
         let p = parse::<CustomerInput>(br#"{"last_name": "A", "#).unwrap_err();
         assert_eq!(p.status, 400);
     }

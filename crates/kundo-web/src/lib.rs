@@ -4,6 +4,7 @@
 mod admin;
 pub mod auth;
 mod customers;
+mod history;
 pub mod json;
 mod loyalty;
 mod metrics;
@@ -11,6 +12,7 @@ pub mod openapi;
 pub mod problem;
 mod quality;
 pub mod routes;
+mod tasks;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -77,6 +79,31 @@ pub fn router(app: App) -> Router {
         .route("/api/v1/duplicates/scan", post(quality::scan))
         .route("/api/v1/duplicates/{id}/dismiss", post(quality::dismiss))
         .route("/api/v1/postal-returns", post(quality::postal_returns))
+        .route(
+            "/api/v1/customers/{customer_number}/timeline",
+            get(history::timeline),
+        )
+        .route(
+            "/api/v1/customers/{customer_number}/activities",
+            post(history::log_activity),
+        )
+        .route(
+            "/api/v1/customers/{customer_number}/cases",
+            get(history::customer_cases).post(history::create_case),
+        )
+        .route(
+            "/api/v1/cases/{id}",
+            get(history::get_case).patch(history::patch_case),
+        )
+        .route("/api/v1/tasks", get(tasks::list).post(tasks::create))
+        .route(
+            "/api/v1/tasks/{id}",
+            get(tasks::get_one).patch(tasks::patch),
+        )
+        .route(
+            "/api/v1/tasks/{id}/comments",
+            get(tasks::comments).post(tasks::add_comment),
+        )
         .route("/api/v1/search", get(customers::search))
         .route("/api/v1/lookup", get(customers::lookup))
         .route(

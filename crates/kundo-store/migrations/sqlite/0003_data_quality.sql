@@ -116,6 +116,11 @@ CREATE TABLE activities (
 );
 CREATE INDEX activities_customer ON activities (customer_id, occurred_at, id);
 
+-- The timeline reads each part newest first per customer (kundo_store::timeline): voucher
+-- events by their time. Only redeemed vouchers have a redemption time to index.
+CREATE INDEX vouchers_customer_issued ON vouchers (customer_id, issued_at);
+CREATE INDEX vouchers_customer_redeemed ON vouchers (customer_id, redeemed_at) WHERE redeemed_at IS NOT NULL;
+
 -- Each applied or unmatched row of a postal returns import.
 CREATE TABLE postal_returns (
     id INTEGER PRIMARY KEY,
