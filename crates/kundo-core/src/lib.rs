@@ -9,4 +9,5 @@ pub mod error;
 pub mod loyalty_runs;
 pub mod points;
 pub mod search;
+pub mod segment;
 pub mod voucher_code;
