@@ -12,6 +12,7 @@ mod db;
 pub mod loyalty;
 pub mod rows;
 pub mod search;
+pub mod segments;
 pub mod testing;
 pub mod vouchers;
 pub mod webhooks;
