@@ -8,6 +8,7 @@ pub mod customers;
 pub mod demo;
 pub mod receipts;
 pub mod runs;
+pub mod segments;
 pub mod vouchers;
 pub mod webhooks;
 
