@@ -110,7 +110,7 @@ pub async fn get_one(
 }
 
 /// `"3"`, `W/"3"` → 3; `*` → no check.
-fn parse_if_match(headers: &HeaderMap) -> Result<Option<i64>, Problem> {
+pub(crate) fn parse_if_match(headers: &HeaderMap) -> Result<Option<i64>, Problem> {
     let Some(v) = headers.get(header::IF_MATCH) else {
         return Ok(None);
     };
