@@ -5,6 +5,7 @@ mod bench;
 mod config;
 mod progress;
 mod scheduler;
+mod segments;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -85,6 +86,11 @@ enum Command {
     Run {
         #[command(subcommand)]
         job: RunJob,
+    },
+    /// Segments and marketing lists: create, list, count, export.
+    Segment {
+        #[command(subcommand)]
+        command: segments::SegmentCommand,
     },
     /// Measure throughput and latency (see BENCHMARKS.md).
     Bench {
@@ -356,6 +362,10 @@ async fn run(cli: Cli) -> Result<(), String> {
         } => {
             let app = App::new(open(&cli.db, &file).await?);
             make_demo_with(&app, customers, seed, stores, !no_receipts).await
+        }
+        Command::Segment { command } => {
+            let app = App::new(open(&cli.db, &file).await?);
+            segments::run(&app, command).await
         }
         Command::Bench { what } => bench::run(&cli.db, &file, what).await,
         Command::Run { job } => {
