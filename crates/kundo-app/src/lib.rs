@@ -12,6 +12,7 @@ pub mod merge;
 pub mod postal_returns;
 pub mod receipts;
 pub mod runs;
+pub mod segments;
 pub mod tasks;
 pub mod timeline;
 pub mod vouchers;

@@ -165,6 +165,24 @@ async fn a_merge_moves_everything_and_old_numbers_and_cards_resolve_to_the_survi
             .await
             .unwrap();
 
+        // A static list holding both records.
+        let list = app
+            .create_segment(
+                &Actor::cli(),
+                kundo_app::segments::SegmentInput {
+                    name: "Zürich 8001".into(),
+                    definition: json!({"field": "postcode", "op": "eq", "value": "8001"}),
+                    kind: Some("static".into()),
+                },
+                Utc::now().date_naive(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            list.snapshot.as_ref().map(|s| s.member_count),
+            Some(2),
+            "{db}"
+        );
         let fields = [("email".to_string(), "duplicate".to_string())]
             .into_iter()
             .collect();
@@ -238,6 +256,19 @@ async fn a_merge_moves_everything_and_old_numbers_and_cards_resolve_to_the_survi
             "{db}"
         );
         drop(conn);
+        // The static list now holds the survivor once.
+        let members = app
+            .segment_members(list.id, Utc::now().date_naive(), None, 50)
+            .await
+            .unwrap();
+        let numbers: Vec<&str> = members
+            .items
+            .iter()
+            .map(|m| m.customer_number.as_str())
+            .collect();
+        assert_eq!(numbers, [survivor.as_str()], "{db}");
+        let list = app.segment(list.id).await.unwrap();
+        assert_eq!(list.snapshot.map(|s| s.member_count), Some(1), "{db}");
         // A merged record cannot be merged again, and the merge is audited and announced.
         assert!(
             app.merge_customers(&clerk(), &survivor, &duplicate, &Default::default())

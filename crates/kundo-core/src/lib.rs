@@ -14,4 +14,5 @@ pub mod points;
 pub mod postal_returns;
 pub mod scores;
 pub mod search;
+pub mod segment;
 pub mod voucher_code;

@@ -143,6 +143,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "data quality",
         include_str!("../migrations/sqlite/0003_data_quality.sql"),
     ),
+    (
+        4,
+        "segments",
+        include_str!("../migrations/sqlite/0004_segments.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -159,6 +164,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         3,
         "data quality",
         include_str!("../migrations/postgres/0003_data_quality.sql"),
+    ),
+    (
+        4,
+        "segments",
+        include_str!("../migrations/postgres/0004_segments.sql"),
     ),
 ];
 

@@ -17,6 +17,7 @@ pub mod merge;
 pub mod postal;
 pub mod rows;
 pub mod search;
+pub mod segments;
 pub mod tasks;
 pub mod testing;
 pub mod timeline;

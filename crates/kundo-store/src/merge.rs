@@ -136,6 +136,15 @@ pub async fn move_owned(
          (SELECT 1 FROM run_items o WHERE o.customer_id = $2 AND o.run_id = run_items.run_id)",
         "UPDATE birthday_vouchers SET customer_id = $2 WHERE customer_id = $1 AND NOT EXISTS \
          (SELECT 1 FROM birthday_vouchers o WHERE o.customer_id = $2 AND o.year = birthday_vouchers.year)",
+        // Static lists keep their members: the survivor takes the duplicate's place.
+        "UPDATE segment_members SET customer_id = $2 WHERE customer_id = $1 AND NOT EXISTS \
+         (SELECT 1 FROM segment_members o WHERE o.customer_id = $2 AND o.snapshot_id = segment_members.snapshot_id)",
+        // Where both were members, one member less.
+        "UPDATE segment_snapshots SET member_count = member_count - 1 WHERE id IN \
+         (SELECT snapshot_id FROM segment_members WHERE customer_id = $1) AND $2 = $2",
+        "DELETE FROM segment_members WHERE customer_id = $1 AND $2 = $2",
+        // Scores are recomputed for the survivor by the next scoring run.
+        "DELETE FROM customer_scores WHERE customer_id = $1 AND $2 = $2",
         "DELETE FROM dedup_keys WHERE customer_id = $1 AND $2 = $2",
     ] {
         exec(db, sql, from, to).await?;

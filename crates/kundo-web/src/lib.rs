@@ -12,6 +12,7 @@ pub mod openapi;
 pub mod problem;
 mod quality;
 pub mod routes;
+mod segments;
 mod tasks;
 
 use std::sync::Arc;
@@ -190,6 +191,24 @@ pub fn router(app: App) -> Router {
             "/api/v1/webhooks/{id}/deliveries",
             get(admin::webhook_deliveries),
         )
+        .route(
+            "/api/v1/segments",
+            get(segments::list).post(segments::create),
+        )
+        .route("/api/v1/segments/preview", post(segments::preview))
+        .route(
+            "/api/v1/segments/{id}",
+            get(segments::get_one)
+                .put(segments::put)
+                .delete(segments::delete),
+        )
+        .route("/api/v1/segments/{id}/count", get(segments::count))
+        .route("/api/v1/segments/{id}/members", get(segments::members))
+        .route(
+            "/api/v1/segments/{id}/members.csv",
+            get(segments::members_csv),
+        )
+        .route("/api/v1/segments/{id}/snapshots", post(segments::snapshot))
         .fallback(|| async { Problem::new(StatusCode::NOT_FOUND, "not-found", "No such route") })
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -158,6 +158,28 @@ pub const ROUTES: &[(&str, &str, Option<&str>)] = &[
     ("POST", "/api/v1/webhooks", Some("admin")),
     ("DELETE", "/api/v1/webhooks/{id}", Some("admin")),
     ("GET", "/api/v1/webhooks/{id}/deliveries", Some("admin")),
+    ("GET", "/api/v1/segments", Some("segments:read")),
+    ("POST", "/api/v1/segments", Some("segments:write")),
+    ("POST", "/api/v1/segments/preview", Some("segments:read")),
+    ("GET", "/api/v1/segments/{id}", Some("segments:read")),
+    ("PUT", "/api/v1/segments/{id}", Some("segments:write")),
+    ("DELETE", "/api/v1/segments/{id}", Some("segments:write")),
+    ("GET", "/api/v1/segments/{id}/count", Some("segments:read")),
+    (
+        "GET",
+        "/api/v1/segments/{id}/members",
+        Some("segments:read"),
+    ),
+    (
+        "GET",
+        "/api/v1/segments/{id}/members.csv",
+        Some("segments:read"),
+    ),
+    (
+        "POST",
+        "/api/v1/segments/{id}/snapshots",
+        Some("segments:write"),
+    ),
 ];
 
 /// `Some(scope)` for a listed route, `None` for one that is not listed.

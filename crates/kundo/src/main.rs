@@ -6,6 +6,7 @@ mod config;
 mod progress;
 mod quality_cli;
 mod scheduler;
+mod segments;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -102,6 +103,11 @@ enum Command {
         /// Whose value a field keeps, e.g. --keep email=duplicate (repeat for several).
         #[arg(long = "keep")]
         keep: Vec<String>,
+    },
+    /// Segments and marketing lists: create, list, count, export.
+    Segment {
+        #[command(subcommand)]
+        command: segments::SegmentCommand,
     },
     /// Measure throughput and latency (see BENCHMARKS.md).
     Bench {
@@ -407,6 +413,10 @@ async fn run(cli: Cli) -> Result<(), String> {
         } => {
             let app = App::new(open(&cli.db, &file).await?);
             make_demo_with(&app, customers, seed, stores, !no_receipts).await
+        }
+        Command::Segment { command } => {
+            let app = App::new(open(&cli.db, &file).await?);
+            segments::run(&app, command).await
         }
         Command::Bench { what } => bench::run(&cli.db, &file, what).await,
         Command::Run { job } => {

@@ -1,0 +1,715 @@
+//! Segments on both backends: a few hundred generated customers with two years of receipts,
+//! booked through the real ingest use case; every segment's members must equal those found by a
+//! brute-force scan of the generated data in Rust.
+
+use std::collections::BTreeSet;
+
+use chrono::{Datelike, Duration, NaiveDate, TimeZone, Utc};
+use kundo_app::customers::Created;
+use kundo_app::receipts::{LineInput, ReceiptInput};
+use kundo_app::segments::SegmentInput;
+use kundo_app::{Actor, App, AppError};
+use kundo_core::attributes::{AttrType, AttributeDefinition};
+use kundo_core::customer::CustomerInput;
+use kundo_core::demo::DemoRng;
+use kundo_store::loyalty::StoreRow;
+use kundo_store::testing;
+use serde_json::{Value, json};
+
+const CUSTOMERS: usize = 300;
+const STORES: &[&str] = &["ZH01", "BE01", "BS01"];
+const CATEGORIES: &[(&str, i64, i64)] = &[
+    ("Papier", 390, 4_990),
+    ("Büromaterial", 190, 3_990),
+    ("Elektronik", 2_990, 89_900),
+    ("Möbel", 9_900, 149_000),
+];
+const BRANCHEN: &[&str] = &["Architektur", "Schule", "Bank"];
+
+fn as_of() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 6, 30).unwrap()
+}
+
+#[derive(Debug, Clone)]
+struct Line {
+    category: &'static str,
+    sku: String,
+    amount: i64,
+}
+
+#[derive(Debug, Clone)]
+struct Receipt {
+    date: NaiveDate,
+    store: &'static str,
+    online: bool,
+    lines: Vec<Line>,
+}
+
+impl Receipt {
+    fn total(&self) -> i64 {
+        self.lines.iter().map(|l| l.amount).sum()
+    }
+    fn month(&self) -> (i32, u32) {
+        (self.date.year(), self.date.month())
+    }
+    fn has(&self, category: &str) -> bool {
+        self.lines.iter().any(|l| l.category == category)
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Person {
+    index: usize,
+    number: String,
+    gender: Option<&'static str>,
+    birth: NaiveDate,
+    branche: Option<&'static str>,
+    /// (recorded day offset, status) of the email statements, in the order they were sent.
+    email_consents: Vec<(i64, &'static str)>,
+    receipts: Vec<Receipt>,
+    blocked: bool,
+    balance: i64,
+}
+
+impl Person {
+    fn revenue_in(&self, from: (i32, u32), to: (i32, u32)) -> i64 {
+        self.receipts
+            .iter()
+            .filter(|r| r.month() >= from && r.month() <= to)
+            .map(Receipt::total)
+            .sum()
+    }
+    fn receipts_in(&self, from: (i32, u32), to: (i32, u32)) -> Vec<&Receipt> {
+        self.receipts
+            .iter()
+            .filter(|r| r.month() >= from && r.month() <= to)
+            .collect()
+    }
+    fn revenue(&self) -> i64 {
+        self.receipts.iter().map(Receipt::total).sum()
+    }
+    fn email_granted(&self) -> bool {
+        // The latest statement wins, whatever order they were recorded in.
+        self.email_consents
+            .iter()
+            .max_by_key(|(day, _)| *day)
+            .is_some_and(|(_, s)| *s == "granted")
+    }
+}
+
+fn generate() -> Vec<Person> {
+    let mut rng = DemoRng::new(20260630);
+    let mut people = Vec::new();
+    for index in 0..CUSTOMERS {
+        let gender = match rng.below(5) {
+            0 | 1 => Some("female"),
+            2 | 3 => Some("male"),
+            _ => None,
+        };
+        let birth = NaiveDate::from_ymd_opt(
+            1940 + rng.below(65) as i32,
+            1 + rng.below(12) as u32,
+            1 + rng.below(28) as u32,
+        )
+        .unwrap();
+        let branche = if rng.chance(1, 2) {
+            Some(*rng.pick(BRANCHEN))
+        } else {
+            None
+        };
+        let mut email_consents = Vec::new();
+        match rng.below(4) {
+            0 => {}
+            1 => email_consents.push((100, "granted")),
+            // Granted later than revoked, but sent first: the later statement wins.
+            2 => email_consents.extend([(300, "granted"), (200, "revoked")]),
+            _ => email_consents.extend([(200, "granted"), (300, "revoked")]),
+        }
+        let online_lover = rng.chance(1, 3);
+        let big_spender = rng.chance(1, 4);
+        let home = *rng.pick(STORES);
+        let n = rng.below(if big_spender { 14 } else { 7 });
+        let mut receipts = Vec::new();
+        for _ in 0..n {
+            let date = as_of() - Duration::days(rng.below(730) as i64);
+            let online = rng.chance(if online_lover { 4 } else { 1 }, 5);
+            let store = if online {
+                "WEB"
+            } else if rng.chance(3, 4) {
+                home
+            } else {
+                *rng.pick(STORES)
+            };
+            let mut lines = Vec::new();
+            for _ in 0..1 + rng.below(3) {
+                let (category, min, max) = *rng.pick(CATEGORIES);
+                let category = if category == "Möbel" && !big_spender && rng.chance(1, 2) {
+                    "Papier"
+                } else {
+                    category
+                };
+                let amount = min + rng.below((max - min) as u64) as i64;
+                lines.push(Line {
+                    category,
+                    sku: format!("{}-{}", &category[..3], rng.below(4)),
+                    amount,
+                });
+            }
+            receipts.push(Receipt {
+                date,
+                store,
+                online,
+                lines,
+            });
+        }
+        people.push(Person {
+            index,
+            number: String::new(),
+            gender,
+            birth,
+            branche,
+            email_consents,
+            receipts,
+            blocked: rng.chance(1, 10),
+            balance: 0,
+        });
+    }
+    people
+}
+
+fn day(offset: i64) -> String {
+    let t = Utc.with_ymd_and_hms(2025, 1, 1, 9, 0, 0).unwrap() + Duration::days(offset);
+    t.to_rfc3339()
+}
+
+async fn load(app: &App, people: &mut [Person]) {
+    app.upsert_stores(
+        &Actor::cli(),
+        STORES
+            .iter()
+            .map(|c| (c, "store"))
+            .chain([(&"WEB", "online")])
+            .map(|(c, ch)| StoreRow {
+                code: c.to_string(),
+                name: format!("Filiale {c}"),
+                channel: ch.into(),
+                street: None,
+                postcode: None,
+                city: None,
+                country: Some("CH".into()),
+            })
+            .collect(),
+    )
+    .await
+    .unwrap();
+    app.define_attribute(
+        &Actor::cli(),
+        AttributeDefinition {
+            name: "branche".into(),
+            label: None,
+            attr_type: AttrType::Enum,
+            allowed_values: BRANCHEN.iter().map(|s| s.to_string()).collect(),
+            required: false,
+        },
+    )
+    .await
+    .unwrap();
+    for p in people.iter_mut() {
+        let mut attributes = serde_json::Map::new();
+        if let Some(b) = p.branche {
+            attributes.insert("branche".into(), json!(b));
+        }
+        let consents: Vec<Value> = p
+            .email_consents
+            .iter()
+            .map(|(d, s)| json!({"channel": "email", "status": s, "source": "test", "recorded_at": day(*d)}))
+            .collect();
+        let input: CustomerInput = serde_json::from_value(json!({
+            "first_name": "Kim", "last_name": format!("Muster {}", p.index),
+            "birth_date": p.birth.to_string(), "gender": p.gender,
+            "email": format!("kim{}@example.ch", p.index),
+            "addresses": [{"street": "Seestrasse", "house_number": p.index.to_string(), "postcode": format!("{}", 8000 + p.index), "city": "Zürich"}],
+            "consents": consents, "attributes": attributes
+        }))
+        .unwrap();
+        p.number = match app.create_customer(&Actor::cli(), input, None).await {
+            Ok(Created::New(v)) => v.customer_number,
+            Ok(Created::Replayed { .. }) => unreachable!(),
+            Err(e) => panic!("{e:?}"),
+        };
+    }
+    let mut batch = Vec::new();
+    for p in people.iter() {
+        for (k, r) in p.receipts.iter().enumerate() {
+            let at = Utc
+                .from_utc_datetime(&r.date.and_hms_opt(8 + (k % 10) as u32, 30, 0).unwrap())
+                .to_rfc3339();
+            batch.push(ReceiptInput {
+                source: if r.online {
+                    "shop".into()
+                } else {
+                    format!("pos-{}", r.store)
+                },
+                external_id: format!("{}-{k}", p.number),
+                store_code: Some(r.store.into()),
+                channel: if r.online { "online" } else { "store" }.into(),
+                occurred_at: at,
+                currency: "CHF".into(),
+                card_number: None,
+                customer_number: Some(p.number.clone()),
+                lines: r
+                    .lines
+                    .iter()
+                    .map(|l| LineInput {
+                        sku: l.sku.clone(),
+                        category: l.category.into(),
+                        quantity: 1,
+                        amount: l.amount,
+                    })
+                    .collect(),
+            });
+        }
+    }
+    let till = Actor {
+        name: "apikey:pos".into(),
+        scopes: vec!["receipts:write".into()],
+        csrf_token: None,
+    };
+    for chunk in batch.chunks(2000) {
+        for r in app.book_receipts(&till, chunk.to_vec()).await.unwrap() {
+            assert_eq!(r.unwrap().status, 201);
+        }
+    }
+    // A few addresses come back from the post: research needed, no more mail.
+    let mut tx = app.store.begin_write().await.unwrap();
+    for p in people.iter().filter(|p| p.blocked) {
+        let id = kundo_store::customers::resolve_number(&mut tx.db(), &p.number)
+            .await
+            .unwrap()
+            .unwrap();
+        match tx.db() {
+            kundo_store::Db::Sqlite(c) => {
+                sqlx::query(
+                    "UPDATE addresses SET postal_status = 'research' WHERE customer_id = $1",
+                )
+                .bind(id)
+                .execute(&mut *c)
+                .await
+                .unwrap();
+            }
+            kundo_store::Db::Postgres(c) => {
+                sqlx::query(
+                    "UPDATE addresses SET postal_status = 'research' WHERE customer_id = $1",
+                )
+                .bind(id)
+                .execute(&mut *c)
+                .await
+                .unwrap();
+            }
+        }
+    }
+    tx.commit().await.unwrap();
+    for p in people.iter_mut() {
+        p.balance = app.points(&p.number, None, 1).await.unwrap().balance;
+    }
+}
+
+fn months_back(n: u32) -> ((i32, u32), (i32, u32)) {
+    let to = (as_of().year(), as_of().month());
+    let first = as_of().with_day(1).unwrap() - chrono::Months::new(n - 1);
+    ((first.year(), first.month()), to)
+}
+
+struct Case {
+    name: &'static str,
+    definition: Value,
+    expect: Box<dyn Fn(&Person) -> bool>,
+    /// Seed examples must have a non-trivial membership.
+    nontrivial: bool,
+}
+
+fn cases() -> Vec<Case> {
+    let (y_from, y_to) = months_back(12);
+    let last_purchase_within = |p: &Person, days: i64| {
+        p.receipts
+            .iter()
+            .any(|r| r.date > as_of() - Duration::days(days))
+    };
+    vec![
+        Case {
+            name: "seed 1: store ZH01, revenue 12 months >= 1000, no purchase in 60 days",
+            definition: json!({"and": [
+                {"purchases": {"metric": "receipts", "store": "ZH01", "op": "gte", "value": 1}},
+                {"purchases": {"metric": "revenue", "window": {"last_months": 12}, "op": "gte", "value": 100000}},
+                {"last_purchase": {"op": "before", "days": 60}}
+            ]}),
+            expect: Box::new(move |p| {
+                p.receipts.iter().any(|r| r.store == "ZH01")
+                    && p.revenue_in(y_from, y_to) >= 100_000
+                    && !last_purchase_within(p, 60)
+            }),
+            nontrivial: true,
+        },
+        Case {
+            name: "seed 2: online shopper, average basket >= 80, female, Papier >= 2 times",
+            definition: json!({"and": [
+                {"purchases": {"metric": "online_share", "window": {"last_months": 12}, "op": "gte", "value": 500}},
+                {"purchases": {"metric": "average_basket", "window": {"last_months": 12}, "op": "gte", "value": 8000}},
+                {"field": "gender", "op": "eq", "value": "female"},
+                {"bought": {"category": "Papier", "min_times": 2}}
+            ]}),
+            expect: Box::new(move |p| {
+                let rs = p.receipts_in(y_from, y_to);
+                let rev: i64 = rs.iter().map(|r| r.total()).sum();
+                let online: i64 = rs.iter().filter(|r| r.online).map(|r| r.total()).sum();
+                let share = if rev > 0 { online * 1000 / rev } else { 0 };
+                let avg = if rs.is_empty() {
+                    0
+                } else {
+                    rev / rs.len() as i64
+                };
+                share >= 500
+                    && avg >= 8000
+                    && p.gender == Some("female")
+                    && p.receipts.iter().filter(|r| r.has("Papier")).count() >= 2
+            }),
+            nontrivial: true,
+        },
+        Case {
+            name: "seed 3: Möbel last year, none in the last quarter, <= 3 orders, revenue >= 1500",
+            definition: json!({"and": [
+                {"bought": {"category": "Möbel", "window": {"from": "2025-01-01", "to": "2025-12-31"}}},
+                {"bought": {"category": "Möbel", "window": {"last_months": 3}, "negate": true}},
+                {"purchases": {"metric": "receipts", "op": "lte", "value": 3}},
+                {"purchases": {"metric": "revenue", "op": "gte", "value": 150000}}
+            ]}),
+            expect: Box::new(|p| {
+                let quarter = NaiveDate::from_ymd_opt(2026, 4, 1).unwrap();
+                p.receipts
+                    .iter()
+                    .any(|r| r.date.year() == 2025 && r.has("Möbel"))
+                    && !p
+                        .receipts
+                        .iter()
+                        .any(|r| r.date >= quarter && r.has("Möbel"))
+                    && p.receipts.len() <= 3
+                    && p.revenue() >= 150_000
+            }),
+            nontrivial: true,
+        },
+        Case {
+            name: "or / not / attribute / consent",
+            definition: json!({"or": [
+                {"not": {"field": "gender", "op": "in", "value": ["female", "male"]}},
+                {"and": [
+                    {"attribute": "branche", "op": "in", "value": ["Architektur", "Schule"]},
+                    {"consent": {"channel": "email", "status": "granted"}}
+                ]}
+            ]}),
+            expect: Box::new(|p| {
+                p.gender.is_none()
+                    || (matches!(p.branche, Some("Architektur" | "Schule")) && p.email_granted())
+            }),
+            nontrivial: true,
+        },
+        Case {
+            name: "not consented, attribute ne (missing values included)",
+            definition: json!({"and": [
+                {"not": {"consent": {"channel": "email"}}},
+                {"attribute": "branche", "op": "ne", "value": "Bank"}
+            ]}),
+            expect: Box::new(|p| !p.email_granted() && p.branche != Some("Bank")),
+            nontrivial: true,
+        },
+        Case {
+            name: "balance",
+            definition: json!({"or": [
+                {"loyalty": {"metric": "balance", "op": "gte", "value": 2000}},
+                {"loyalty": {"metric": "balance", "op": "lt", "value": 50}}
+            ]}),
+            expect: Box::new(|p| p.balance >= 2000 || p.balance < 50),
+            nontrivial: true,
+        },
+        Case {
+            name: "postal status and age",
+            definition: json!({"and": [
+                {"not": {"postal_status": "ok"}},
+                {"field": "age", "op": "gte", "value": 40}
+            ]}),
+            expect: Box::new(|p| {
+                let a = as_of();
+                let age = a.year()
+                    - p.birth.year()
+                    - i32::from((a.month(), a.day()) < (p.birth.month(), p.birth.day()));
+                p.blocked && age >= 40
+            }),
+            nontrivial: true,
+        },
+        Case {
+            name: "day windows, stores and channels read receipts",
+            definition: json!({"or": [
+                {"purchases": {"metric": "revenue", "store": "BE01", "window": {"last_days": 200}, "op": "gte", "value": 20000}},
+                {"purchases": {"metric": "receipts", "channel": "online", "window": {"from": "2025-03-15", "to": "2025-09-14"}, "op": "gte", "value": 2}},
+                {"and": [
+                    {"purchases": {"metric": "receipts", "channel": "store", "op": "eq", "value": 0}},
+                    {"last_purchase": {"op": "within", "days": 30}}
+                ]}
+            ]}),
+            expect: Box::new(move |p| {
+                let from = as_of() - Duration::days(199);
+                let be: i64 = p
+                    .receipts
+                    .iter()
+                    .filter(|r| r.store == "BE01" && r.date >= from)
+                    .map(|r| r.total())
+                    .sum();
+                let (f, t) = (
+                    NaiveDate::from_ymd_opt(2025, 3, 15).unwrap(),
+                    NaiveDate::from_ymd_opt(2025, 9, 14).unwrap(),
+                );
+                let online = p
+                    .receipts
+                    .iter()
+                    .filter(|r| r.online && r.date >= f && r.date <= t)
+                    .count();
+                be >= 20_000
+                    || online >= 2
+                    || (p.receipts.iter().all(|r| r.online) && last_purchase_within(p, 30))
+            }),
+            nontrivial: true,
+        },
+        Case {
+            name: "sku in a day window, twice",
+            definition: json!({"bought": {"sku": "Pap-1", "window": {"last_days": 365}, "min_times": 2}}),
+            expect: Box::new(|p| {
+                p.receipts
+                    .iter()
+                    .filter(|r| {
+                        r.date > as_of() - Duration::days(365)
+                            && r.lines.iter().any(|l| l.sku == "Pap-1")
+                    })
+                    .count()
+                    >= 2
+            }),
+            nontrivial: false,
+        },
+    ]
+}
+
+fn input(name: &str, definition: Value, kind: Option<&str>) -> SegmentInput {
+    SegmentInput {
+        name: name.into(),
+        definition,
+        kind: kind.map(str::to_string),
+    }
+}
+
+#[tokio::test]
+async fn segments_find_exactly_the_members_a_scan_of_the_data_finds() {
+    for (store, _dir) in testing::all().await {
+        let db = store.backend().name();
+        let app = App::new(store);
+        let mut people = generate();
+        load(&app, &mut people).await;
+        let actor = Actor::cli();
+        for case in cases() {
+            let expected: BTreeSet<String> = people
+                .iter()
+                .filter(|p| (case.expect)(p))
+                .map(|p| p.number.clone())
+                .collect();
+            let ctx = format!("{db}: {}", case.name);
+            if case.nontrivial {
+                assert!(
+                    !expected.is_empty() && expected.len() < people.len(),
+                    "{ctx}: {} members is trivial",
+                    expected.len()
+                );
+            }
+            let seg = app
+                .create_segment(
+                    &actor,
+                    input(case.name, case.definition.clone(), None),
+                    as_of(),
+                )
+                .await
+                .unwrap_or_else(|e| panic!("{ctx}: {e:?}"));
+            assert_eq!(
+                app.segment_count(seg.id, as_of()).await.unwrap(),
+                expected.len() as i64,
+                "{ctx}"
+            );
+            // Cursor pagination: every member once, in order.
+            let mut got = Vec::new();
+            let mut cursor = None;
+            loop {
+                let page = app
+                    .segment_members(seg.id, as_of(), cursor, 37)
+                    .await
+                    .unwrap();
+                got.extend(page.items.iter().map(|m| m.customer_number.clone()));
+                match page.next_cursor {
+                    Some(c) => cursor = Some(c.parse().unwrap()),
+                    None => break,
+                }
+            }
+            let set: BTreeSet<String> = got.iter().cloned().collect();
+            assert_eq!(set.len(), got.len(), "{ctx}: a member came twice");
+            assert_eq!(set, expected, "{ctx}");
+            let preview = app
+                .preview_segment(&case.definition, as_of(), 10)
+                .await
+                .unwrap();
+            assert_eq!(preview.count, expected.len() as i64, "{ctx}");
+            let first: Vec<String> = got.iter().take(10).cloned().collect();
+            let sample: Vec<String> = preview
+                .sample
+                .iter()
+                .map(|m| m.customer_number.clone())
+                .collect();
+            assert_eq!(sample, first, "{ctx}");
+        }
+
+        // A static list is a dated snapshot: it keeps its members when the data moves on.
+        let seed1 = cases().remove(0);
+        let expected = people.iter().filter(|p| (seed1.expect)(p)).count() as i64;
+        let fixed = app
+            .create_segment(
+                &actor,
+                input("seed 1 frozen", seed1.definition.clone(), Some("static")),
+                as_of(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            fixed.snapshot.as_ref().map(|s| s.member_count),
+            Some(expected),
+            "{db}"
+        );
+        let later = as_of() + Duration::days(400);
+        assert_eq!(
+            app.segment_count(fixed.id, later).await.unwrap(),
+            expected,
+            "{db}"
+        );
+        let live = app.segments(None, 100).await.unwrap().items[0].id;
+        assert_ne!(
+            app.segment_count(live, later).await.unwrap(),
+            expected,
+            "{db}: the dynamic list follows the date"
+        );
+        let mut csv = Vec::new();
+        let rows = app.export_segment(fixed.id, later, &mut csv).await.unwrap();
+        assert_eq!(rows as i64, expected, "{db}");
+        let text = String::from_utf8(csv).unwrap();
+        assert!(
+            text.starts_with(
+                "customer_number,salutation,first_name,last_name,company_name,email,postcode,city\n"
+            ),
+            "{text}"
+        );
+        assert_eq!(text.lines().count() as i64, expected + 1, "{db}");
+        let snap = app.snapshot_segment(&actor, fixed.id, later).await.unwrap();
+        assert_eq!(
+            app.segment_count(fixed.id, as_of()).await.unwrap(),
+            snap.member_count,
+            "{db}: the newest snapshot counts"
+        );
+        app.delete_segment(&actor, fixed.id).await.unwrap();
+        assert!(matches!(
+            app.segment_count(fixed.id, as_of()).await,
+            Err(AppError::NotFound(_))
+        ));
+    }
+}
+
+#[tokio::test]
+async fn names_are_unique_versions_guard_changes_and_errors_name_the_node() {
+    for (store, _dir) in testing::all().await {
+        let db = store.backend().name();
+        let app = App::new(store);
+        let actor = Actor::cli();
+        let def = json!({"field": "gender", "op": "eq", "value": "female"});
+        let s = app
+            .create_segment(&actor, input("Frauen", def.clone(), None), as_of())
+            .await
+            .unwrap();
+        assert_eq!((s.kind.as_str(), s.version), ("dynamic", 1), "{db}");
+        match app
+            .create_segment(&actor, input("Frauen", def.clone(), None), as_of())
+            .await
+        {
+            Err(AppError::Conflict { field, .. }) => assert_eq!(field, "name", "{db}"),
+            other => panic!("{db}: {other:?}"),
+        }
+        match app
+            .create_segment(
+                &actor,
+                input(
+                    "bad",
+                    json!({"and": [def.clone(), {"purchases": {"metric": "revenue", "op": "most", "value": 1}}]}),
+                    Some("sometimes"),
+                ),
+                as_of(),
+            )
+            .await
+        {
+            Err(AppError::Invalid(errs)) => {
+                let fields: Vec<&str> = errs.iter().map(|e| e.field.as_str()).collect();
+                assert_eq!(fields, ["kind", "definition.and[1].purchases.op"], "{db}");
+            }
+            other => panic!("{db}: {other:?}"),
+        }
+        match app
+            .create_segment(
+                &actor,
+                input(
+                    "unknown attribute",
+                    json!({"attribute": "hobby", "op": "eq", "value": "x"}),
+                    None,
+                ),
+                as_of(),
+            )
+            .await
+        {
+            Err(AppError::Invalid(errs)) => assert_eq!(errs[0].field, "definition.attribute"),
+            other => panic!("{db}: {other:?}"),
+        }
+        let changed = app
+            .change_segment(
+                &actor,
+                s.id,
+                input(
+                    "Frauen und Diverse",
+                    json!({"field": "gender", "op": "in", "value": ["female", "diverse"]}),
+                    None,
+                ),
+                Some(1),
+                as_of(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(changed.version, 2, "{db}");
+        assert!(matches!(
+            app.change_segment(
+                &actor,
+                s.id,
+                input("x", def.clone(), None),
+                Some(1),
+                as_of()
+            )
+            .await,
+            Err(AppError::Stale)
+        ));
+        let audit = app.audit_log(None, 10).await.unwrap();
+        assert!(
+            audit.items.iter().any(|a| a.action == "segment.changed"),
+            "{db}"
+        );
+        app.delete_segment(&actor, s.id).await.unwrap();
+        assert!(matches!(
+            app.segment(s.id).await,
+            Err(AppError::NotFound(_))
+        ));
+    }
+}

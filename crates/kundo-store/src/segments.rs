@@ -1,0 +1,845 @@
+//! Segments: the compiler from a [`Segment`] tree to one SQL query (built with sea-query and
+//! rendered for the backend in use; every value bound), the saved segments, and the snapshots of
+//! static lists.
+//!
+//! The query is always `SELECT … FROM customers c WHERE c.status = 'active' AND <condition>`.
+//! Each leaf becomes `c.id [NOT] IN (SELECT customer_id FROM … )` over the one table it needs
+//! (or a test on `c` itself), so a leaf is never NULL and NOT means "not a member". Figures that
+//! a customer without rows has as 0 (revenue, receipts, balance, vouchers) are written so that
+//! customers without rows take part: when `0 <op> value` holds, the leaf is
+//! `c.id NOT IN (… HAVING NOT (figure <op> value))`.
+//!
+//! Sources per purchase condition: no window → `customer_stats` (or `customer_stores` for a
+//! store); a window of whole months → `customer_monthly`; a window with day precision, or a
+//! store together with a window or a channel → `receipts`. Product conditions read
+//! `receipt_lines` (joined to `receipts` only when a window asks for dates).
+
+use chrono::{DateTime, NaiveDate, Utc};
+use kundo_core::segment::{
+    AttrTest, Bought, Cmp, Comparison, Condition, FieldCond, LoyaltyMetric, Product,
+    PurchaseMetric, Purchases, SalesChannel, ScoreCond, Segment, Span, TextField, TextMatch,
+    born_by,
+};
+use sea_query::{
+    Alias, Cond, Expr, ExprTrait, JoinType, Order, PostgresQueryBuilder, Query, SelectStatement,
+    SqliteQueryBuilder, Value,
+};
+use sea_query_sqlx::SqlxBinder;
+use serde::Serialize;
+use sqlx::AssertSqlSafe;
+
+use crate::{Db, StoreError, with_db};
+
+fn a(name: &'static str) -> Alias {
+    Alias::new(name)
+}
+
+fn col(table: &'static str, column: &'static str) -> Expr {
+    Expr::col((a(table), a(column)))
+}
+
+fn cid() -> Expr {
+    col("c", "id")
+}
+
+fn never() -> Expr {
+    Expr::cust("1 = 0")
+}
+
+fn compare(e: Expr, cmp: Cmp, v: impl Into<Value>) -> Expr {
+    match cmp {
+        Cmp::Eq => e.eq(v),
+        Cmp::Ne => e.ne(v),
+        Cmp::Lt => e.lt(v),
+        Cmp::Lte => e.lte(v),
+        Cmp::Gt => e.gt(v),
+        Cmp::Gte => e.gte(v),
+    }
+}
+
+/// Midnight UTC at the start of `d`.
+fn day_start(d: NaiveDate) -> DateTime<Utc> {
+    d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc()
+}
+
+/// `[from, to)` in timestamps for the days of a span.
+fn span_times(span: &Span) -> (Option<DateTime<Utc>>, DateTime<Utc>) {
+    let end = span.to.succ_opt().unwrap_or(span.to);
+    (span.from.map(day_start), day_start(end))
+}
+
+fn member_of(sub: SelectStatement, negate: bool) -> Expr {
+    if negate {
+        cid().not_in_subquery(sub)
+    } else {
+        cid().in_subquery(sub)
+    }
+}
+
+/// `c.id IN (SELECT … GROUP BY … HAVING figure <op> v)`, or the NOT IN form when customers
+/// without rows (figure 0) match.
+fn figure(mut sub: SelectStatement, group_col: Expr, figure_sql: String, cmp: Comparison) -> Expr {
+    let zero_matches = cmp.test(0);
+    let test = compare(Expr::cust(figure_sql), cmp.cmp, cmp.value);
+    sub.expr(group_col.clone()).add_group_by([group_col]);
+    if zero_matches {
+        sub.and_having(test.not());
+        cid().not_in_subquery(sub)
+    } else {
+        sub.and_having(test);
+        cid().in_subquery(sub)
+    }
+}
+
+fn text_in(column: Expr, m: &TextMatch) -> Expr {
+    if m.values.len() == 1 {
+        column.eq(m.values[0].clone())
+    } else {
+        column.is_in(m.values.iter().cloned())
+    }
+}
+
+fn current_main_address() -> SelectStatement {
+    let mut q = Query::select();
+    q.expr(col("a", "customer_id"))
+        .from_as("addresses", a("a"))
+        .and_where(col("a", "kind").eq("main"))
+        .and_where(col("a", "valid_until").is_null());
+    q
+}
+
+/// The condition of a segment over `customers c`, with dates resolved against `as_of`.
+pub fn condition(seg: &Segment, as_of: NaiveDate) -> Expr {
+    match seg {
+        Segment::And(items) => Expr::from(
+            items
+                .iter()
+                .fold(Cond::all(), |c, s| c.add(condition(s, as_of))),
+        ),
+        Segment::Or(items) => Expr::from(
+            items
+                .iter()
+                .fold(Cond::any(), |c, s| c.add(condition(s, as_of))),
+        ),
+        Segment::Not(inner) => condition(inner, as_of).not(),
+        Segment::Leaf(c) => leaf(c, as_of),
+    }
+}
+
+fn leaf(c: &Condition, as_of: NaiveDate) -> Expr {
+    match c {
+        Condition::Field(f) => field(f, as_of),
+        Condition::Attribute(at) => {
+            let mut q = Query::select();
+            q.expr(col("ca", "customer_id"))
+                .from_as("customer_attributes", a("ca"))
+                .and_where(col("ca", "name").eq(at.name.clone()));
+            match &at.test {
+                AttrTest::Text(m) => {
+                    q.and_where(text_in(col("ca", "value"), m));
+                    member_of(q, m.negate)
+                }
+                AttrTest::Int(cmp) => {
+                    q.and_where(col("ca", "value_int").is_not_null())
+                        .and_where(compare(col("ca", "value_int"), cmp.cmp, cmp.value));
+                    member_of(q, false)
+                }
+                AttrTest::Date(cmp, d) => {
+                    q.and_where(compare(col("ca", "value"), *cmp, d.clone()));
+                    member_of(q, false)
+                }
+                AttrTest::Exists(yes) => member_of(q, !yes),
+            }
+        }
+        Condition::Purchases(p) => purchases(p, as_of),
+        Condition::LastPurchase { within, days } => {
+            let span = kundo_core::segment::Window::LastDays(*days).resolve(as_of);
+            let (from, to) = span_times(&span);
+            let mut q = Query::select();
+            q.expr(col("r", "customer_id"))
+                .from_as("receipts", a("r"))
+                .and_where(col("r", "customer_id").is_not_null())
+                .and_where(col("r", "kind").eq("sale"))
+                .and_where(col("r", "occurred_at").lt(to));
+            if let Some(f) = from {
+                q.and_where(col("r", "occurred_at").gte(f));
+            }
+            member_of(q, !within)
+        }
+        Condition::Bought(b) => bought(b, as_of),
+        Condition::Loyalty(metric, cmp) => loyalty(*metric, *cmp, as_of),
+        Condition::Score(s) => {
+            let mut q = Query::select();
+            q.expr(col("sc", "customer_id"))
+                .from_as("customer_scores", a("sc"));
+            match s {
+                ScoreCond::Number(metric, cmp) => {
+                    let column = Expr::col((a("sc"), Alias::new(metric.column())));
+                    q.and_where(column.clone().is_not_null())
+                        .and_where(compare(column, cmp.cmp, cmp.value));
+                    member_of(q, false)
+                }
+                ScoreCond::Rfm(m) => {
+                    q.and_where(text_in(col("sc", "rfm"), m));
+                    member_of(q, m.negate)
+                }
+            }
+        }
+        Condition::Consent { channel, status } => {
+            // The latest statement per channel wins: no later one (or a later id at the same time).
+            let mut later = Query::select();
+            later
+                .expr(Expr::val(1))
+                .from_as("consents", a("s2"))
+                .and_where(col("s2", "customer_id").equals((a("s"), a("customer_id"))))
+                .and_where(col("s2", "channel").equals((a("s"), a("channel"))))
+                .cond_where(
+                    Cond::any()
+                        .add(col("s2", "recorded_at").gt(col("s", "recorded_at")))
+                        .add(
+                            Cond::all()
+                                .add(col("s2", "recorded_at").eq(col("s", "recorded_at")))
+                                .add(col("s2", "id").gt(col("s", "id"))),
+                        ),
+                );
+            let mut q = Query::select();
+            q.expr(col("s", "customer_id"))
+                .from_as("consents", a("s"))
+                .and_where(col("s", "channel").eq(channel.clone()))
+                .and_where(col("s", "status").eq(status.clone()))
+                .and_where(Expr::exists(later).not());
+            member_of(q, false)
+        }
+        Condition::PostalStatus(status) => {
+            let mut q = current_main_address();
+            q.and_where(col("a", "postal_status").eq(status.clone()));
+            member_of(q, false)
+        }
+    }
+}
+
+fn field(f: &FieldCond, as_of: NaiveDate) -> Expr {
+    match f {
+        FieldCond::Text(field, m) if field.is_address() => {
+            let mut q = current_main_address();
+            q.and_where(text_in(Expr::col((a("a"), Alias::new(field.column()))), m));
+            member_of(q, m.negate)
+        }
+        FieldCond::Text(field, m) => {
+            let column = Expr::col((a("c"), Alias::new(field_column(*field))));
+            let has = Expr::from(
+                Cond::all()
+                    .add(column.clone().is_not_null())
+                    .add(text_in(column, m)),
+            );
+            if m.negate { has.not() } else { has }
+        }
+        FieldCond::BirthDate(cmp, d) => Expr::from(
+            Cond::all()
+                .add(col("c", "birth_date").is_not_null())
+                .add(compare(col("c", "birth_date"), *cmp, *d)),
+        ),
+        FieldCond::Age(cmp, years) => {
+            // Age ≥ y ⇔ born on or before born_by(as_of, y).
+            let (Some(at_least), Some(next)) = (born_by(as_of, *years), born_by(as_of, years + 1))
+            else {
+                return never();
+            };
+            let bd = || col("c", "birth_date");
+            let test = match cmp {
+                Cmp::Gte => bd().lte(at_least),
+                Cmp::Gt => bd().lte(next),
+                Cmp::Lt => bd().gt(at_least),
+                Cmp::Lte => bd().gt(next),
+                Cmp::Eq => bd().lte(at_least).and(bd().gt(next)),
+                Cmp::Ne => bd().lte(at_least).and(bd().gt(next)).not(),
+            };
+            Expr::from(Cond::all().add(bd().is_not_null()).add(test))
+        }
+    }
+}
+
+fn field_column(f: TextField) -> &'static str {
+    f.column()
+}
+
+/// Where a purchase figure comes from, with the SQL of its parts (constants only).
+struct Source {
+    select: SelectStatement,
+    customer: Expr,
+    receipts: &'static str,
+    revenue: &'static str,
+    online_revenue: &'static str,
+}
+
+fn purchases(p: &Purchases, as_of: NaiveDate) -> Expr {
+    let span = p.window.map(|w| w.resolve(as_of));
+    let use_receipts = match (&p.store, &span) {
+        (Some(_), Some(_)) => true,
+        (Some(_), None) => p.channel.is_some(),
+        (None, Some(s)) => !s.whole_months,
+        (None, None) => false,
+    };
+    let mut src = if use_receipts {
+        let mut q = Query::select();
+        q.from_as("receipts", a("r"))
+            .and_where(col("r", "customer_id").is_not_null());
+        if let Some(s) = &span {
+            let (from, to) = span_times(s);
+            q.and_where(col("r", "occurred_at").lt(to));
+            if let Some(f) = from {
+                q.and_where(col("r", "occurred_at").gte(f));
+            }
+        }
+        if let Some(store) = &p.store {
+            q.and_where(col("r", "store_code").eq(store.clone()));
+        }
+        if let Some(ch) = p.channel {
+            q.and_where(col("r", "channel").eq(ch.as_str()));
+        }
+        Source {
+            select: q,
+            customer: col("r", "customer_id"),
+            receipts: "CASE WHEN r.kind = 'sale' THEN 1 ELSE 0 END",
+            revenue: "r.total_amount",
+            online_revenue: "CASE WHEN r.channel = 'online' THEN r.total_amount ELSE 0 END",
+        }
+    } else if let Some(store) = &p.store {
+        let mut q = Query::select();
+        q.from_as("customer_stores", a("st"))
+            .and_where(col("st", "store_code").eq(store.clone()));
+        Source {
+            select: q,
+            customer: col("st", "customer_id"),
+            receipts: "st.receipts",
+            revenue: "st.revenue",
+            online_revenue: "0",
+        }
+    } else {
+        let (table, alias) = if span.is_some() {
+            ("customer_monthly", "m")
+        } else {
+            ("customer_stats", "m")
+        };
+        let mut q = Query::select();
+        q.from_as(table, a(alias));
+        if let Some(s) = &span {
+            let (from, to) = s.months();
+            q.and_where(col("m", "month").lte(to));
+            if let Some(f) = from {
+                q.and_where(col("m", "month").gte(f));
+            }
+        }
+        let (receipts, revenue) = match p.channel {
+            None => ("m.receipts", "m.revenue"),
+            Some(SalesChannel::Online) => ("m.online_receipts", "m.online_revenue"),
+            Some(SalesChannel::Store) => (
+                "m.receipts - m.online_receipts",
+                "m.revenue - m.online_revenue",
+            ),
+        };
+        Source {
+            select: q,
+            customer: col("m", "customer_id"),
+            receipts,
+            revenue,
+            online_revenue: "m.online_revenue",
+        }
+    };
+    let rec = format!("CAST(SUM({}) AS BIGINT)", src.receipts);
+    let rev = format!("CAST(SUM({}) AS BIGINT)", src.revenue);
+    let sql = match p.metric {
+        PurchaseMetric::Revenue => rev,
+        PurchaseMetric::Receipts => rec,
+        PurchaseMetric::AverageBasket => format!("COALESCE({rev} / NULLIF({rec}, 0), 0)"),
+        PurchaseMetric::OnlineShare => format!(
+            "CASE WHEN {rev} > 0 THEN CAST(SUM({}) AS BIGINT) * 1000 / {rev} ELSE 0 END",
+            src.online_revenue
+        ),
+    };
+    let customer = src.customer.clone();
+    let select = std::mem::replace(&mut src.select, Query::select());
+    figure(select, customer, sql, p.cmp)
+}
+
+fn bought(b: &Bought, as_of: NaiveDate) -> Expr {
+    let mut q = Query::select();
+    q.from_as("receipt_lines", a("l"))
+        .and_where(col("l", "customer_id").is_not_null());
+    match &b.product {
+        Product::Category(c) => q.and_where(col("l", "category").eq(c.clone())),
+        Product::Sku(s) => q.and_where(col("l", "sku").eq(s.clone())),
+    };
+    match b.window.map(|w| w.resolve(as_of)) {
+        Some(span) => {
+            let (from, to) = span_times(&span);
+            q.join_as(
+                JoinType::InnerJoin,
+                a("receipts"),
+                a("r"),
+                col("r", "id").equals((a("l"), a("receipt_id"))),
+            )
+            .and_where(col("r", "kind").eq("sale"))
+            .and_where(col("r", "occurred_at").lt(to));
+            if let Some(f) = from {
+                q.and_where(col("r", "occurred_at").gte(f));
+            }
+        }
+        // Lines of sales have no original line (those of returns do).
+        None => {
+            q.and_where(col("l", "original_line_no").is_null());
+        }
+    }
+    if b.min_times <= 1 {
+        q.expr(col("l", "customer_id"));
+        member_of(q, b.negate)
+    } else {
+        q.expr(col("l", "customer_id"))
+            .add_group_by([col("l", "customer_id")])
+            .and_having(Expr::cust("COUNT(DISTINCT l.receipt_id)").gte(b.min_times));
+        member_of(q, b.negate)
+    }
+}
+
+fn loyalty(metric: LoyaltyMetric, cmp: Comparison, as_of: NaiveDate) -> Expr {
+    match metric {
+        LoyaltyMetric::Balance => {
+            let mut q = Query::select();
+            q.expr(col("p", "customer_id"))
+                .from_as("points_accounts", a("p"));
+            let test = compare(col("p", "balance"), cmp.cmp, cmp.value);
+            if cmp.test(0) {
+                q.and_where(test.not());
+                member_of(q, true)
+            } else {
+                q.and_where(test);
+                member_of(q, false)
+            }
+        }
+        LoyaltyMetric::VouchersHeld | LoyaltyMetric::VouchersRedeemed => {
+            let mut q = Query::select();
+            q.from_as("vouchers", a("v"))
+                .and_where(col("v", "customer_id").is_not_null());
+            if metric == LoyaltyMetric::VouchersHeld {
+                q.and_where(col("v", "status").eq("issued"))
+                    .and_where(col("v", "valid_until").gte(day_start(as_of)));
+            } else {
+                q.and_where(col("v", "status").eq("redeemed"));
+            }
+            figure(q, col("v", "customer_id"), "COUNT(*)".into(), cmp)
+        }
+    }
+}
+
+/// The members query: active customers matching `seg`.
+fn base(seg: &Segment, as_of: NaiveDate) -> SelectStatement {
+    let mut q = Query::select();
+    q.from_as("customers", a("c"))
+        .and_where(col("c", "status").eq("active"))
+        .and_where(condition(seg, as_of));
+    q
+}
+
+/// The SQL and the number of bound values for a segment (for tests and `EXPLAIN`).
+pub fn render(seg: &Segment, as_of: NaiveDate, pg: bool) -> (String, usize) {
+    let mut q = base(seg, as_of);
+    q.expr(cid());
+    let (sql, values) = if pg {
+        q.build(PostgresQueryBuilder)
+    } else {
+        q.build(SqliteQueryBuilder)
+    };
+    (sql, values.0.len())
+}
+
+/// Number of members on `as_of`.
+pub async fn count(db: &mut Db<'_>, seg: &Segment, as_of: NaiveDate) -> crate::Result<i64> {
+    let mut q = base(seg, as_of);
+    q.expr(Expr::cust("COUNT(*)"));
+    Ok(with_db!(db, c, pg => {
+        let (sql, values) = if pg { q.build_sqlx(PostgresQueryBuilder) } else { q.build_sqlx(SqliteQueryBuilder) };
+        sqlx::query_scalar_with(AssertSqlSafe(sql), values).fetch_one(&mut *c).await?
+    }))
+}
+
+/// One member as lists and exports show it.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Member {
+    #[serde(skip)]
+    pub id: i64,
+    pub customer_number: String,
+    pub salutation: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub company_name: Option<String>,
+    pub email: Option<String>,
+    pub postcode: Option<String>,
+    pub city: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct MemberWithTotal {
+    #[sqlx(flatten)]
+    member: Member,
+    total: i64,
+}
+
+const MEMBER_COLUMNS: &str = "c.id, c.customer_number, c.salutation, c.first_name, c.last_name, c.company_name, c.email, a.postcode, a.city";
+
+fn with_member_columns(q: &mut SelectStatement, after_id: i64, limit: u64) {
+    q.expr(Expr::cust(MEMBER_COLUMNS))
+        .join_as(
+            JoinType::LeftJoin,
+            a("addresses"),
+            a("a"),
+            Cond::all()
+                .add(col("a", "customer_id").equals((a("c"), a("id"))))
+                .add(col("a", "kind").eq("main"))
+                .add(col("a", "valid_until").is_null()),
+        )
+        .and_where(cid().gt(after_id))
+        .order_by((a("c"), a("id")), Order::Asc)
+        .limit(limit);
+}
+
+/// Members in id order after `after_id` (cursor pagination).
+pub async fn members(
+    db: &mut Db<'_>,
+    seg: &Segment,
+    as_of: NaiveDate,
+    after_id: i64,
+    limit: u64,
+) -> crate::Result<Vec<Member>> {
+    let mut q = base(seg, as_of);
+    with_member_columns(&mut q, after_id, limit);
+    fetch_members(db, &q).await
+}
+
+async fn fetch_members(db: &mut Db<'_>, q: &SelectStatement) -> crate::Result<Vec<Member>> {
+    Ok(with_db!(db, c, pg => {
+        let (sql, values) = if pg { q.build_sqlx(PostgresQueryBuilder) } else { q.build_sqlx(SqliteQueryBuilder) };
+        sqlx::query_as_with(AssertSqlSafe(sql), values).fetch_all(&mut *c).await?
+    }))
+}
+
+/// The number of members and the first `limit` of them, in one query (`COUNT(*) OVER ()`).
+pub async fn preview(
+    db: &mut Db<'_>,
+    seg: &Segment,
+    as_of: NaiveDate,
+    limit: u64,
+) -> crate::Result<(i64, Vec<Member>)> {
+    let mut q = base(seg, as_of);
+    q.expr_as(Expr::cust("COUNT(*) OVER ()"), a("total"));
+    with_member_columns(&mut q, 0, Ord::max(limit, 1));
+    let rows: Vec<MemberWithTotal> = with_db!(db, c, pg => {
+        let (sql, values) = if pg { q.build_sqlx(PostgresQueryBuilder) } else { q.build_sqlx(SqliteQueryBuilder) };
+        sqlx::query_as_with(AssertSqlSafe(sql), values).fetch_all(&mut *c).await?
+    });
+    let total = rows.first().map_or(0, |r| r.total);
+    let sample = rows.into_iter().map(|r| r.member);
+    Ok((
+        total,
+        if limit == 0 {
+            Vec::new()
+        } else {
+            sample.collect()
+        },
+    ))
+}
+
+/// Members of a snapshot in id order after `after_id`.
+pub async fn snapshot_members(
+    db: &mut Db<'_>,
+    snapshot_id: i64,
+    after_id: i64,
+    limit: u64,
+) -> crate::Result<Vec<Member>> {
+    let mut q = Query::select();
+    q.from_as("customers", a("c")).and_where(
+        cid().in_subquery(
+            Query::select()
+                .expr(col("sm", "customer_id"))
+                .from_as("segment_members", a("sm"))
+                .and_where(col("sm", "snapshot_id").eq(snapshot_id))
+                .to_owned(),
+        ),
+    );
+    with_member_columns(&mut q, after_id, limit);
+    fetch_members(db, &q).await
+}
+
+// --- saved segments -------------------------------------------------------------------------
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct SegmentRow {
+    pub id: i64,
+    pub name: String,
+    pub kind: String,
+    /// The definition as JSON text.
+    #[serde(skip)]
+    pub definition: String,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: i64,
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct SnapshotRow {
+    pub id: i64,
+    pub segment_id: i64,
+    pub taken_at: DateTime<Utc>,
+    pub member_count: i64,
+}
+
+pub async fn insert(
+    db: &mut Db<'_>,
+    name: &str,
+    kind: &str,
+    definition: &str,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> crate::Result<i64> {
+    Ok(with_db!(db, c, _pg => {
+        sqlx::query_scalar("INSERT INTO segments (name, kind, definition, created_by, created_at, updated_at, version) VALUES ($1, $2, $3, $4, $5, $5, 1) RETURNING id")
+            .bind(name).bind(kind).bind(definition).bind(actor).bind(now).fetch_one(&mut *c).await?
+    }))
+}
+
+pub async fn get(db: &mut Db<'_>, id: i64) -> crate::Result<Option<SegmentRow>> {
+    Ok(with_db!(db, c, _pg => {
+        sqlx::query_as("SELECT id, name, kind, definition, created_by, created_at, updated_at, version FROM segments WHERE id = $1")
+            .bind(id).fetch_optional(&mut *c).await?
+    }))
+}
+
+/// Segments in id order after the cursor.
+pub async fn list(db: &mut Db<'_>, after_id: i64, limit: i64) -> crate::Result<Vec<SegmentRow>> {
+    Ok(with_db!(db, c, _pg => {
+        sqlx::query_as("SELECT id, name, kind, definition, created_by, created_at, updated_at, version FROM segments WHERE id > $1 ORDER BY id LIMIT $2")
+            .bind(after_id).bind(limit).fetch_all(&mut *c).await?
+    }))
+}
+
+/// Changes a segment if it is still at `expected_version`; returns the new version.
+pub async fn update(
+    db: &mut Db<'_>,
+    id: i64,
+    name: &str,
+    kind: &str,
+    definition: &str,
+    expected_version: Option<i64>,
+    now: DateTime<Utc>,
+) -> crate::Result<i64> {
+    let v: Option<i64> = with_db!(db, c, _pg => {
+        sqlx::query_scalar("UPDATE segments SET name = $1, kind = $2, definition = $3, updated_at = $4, version = version + 1 \
+             WHERE id = $5 AND ($6 IS NULL OR version = $6) RETURNING version")
+            .bind(name).bind(kind).bind(definition).bind(now).bind(id).bind(expected_version)
+            .fetch_optional(&mut *c).await?
+    });
+    v.ok_or(StoreError::Stale)
+}
+
+/// Deletes a segment with its snapshots; false if there was none.
+pub async fn delete(db: &mut Db<'_>, id: i64) -> crate::Result<bool> {
+    Ok(with_db!(db, c, _pg => {
+        sqlx::query("DELETE FROM segment_members WHERE snapshot_id IN (SELECT id FROM segment_snapshots WHERE segment_id = $1)")
+            .bind(id).execute(&mut *c).await?;
+        sqlx::query("DELETE FROM segment_snapshots WHERE segment_id = $1").bind(id).execute(&mut *c).await?;
+        sqlx::query("DELETE FROM segments WHERE id = $1").bind(id).execute(&mut *c).await?.rows_affected() == 1
+    }))
+}
+
+pub async fn latest_snapshot(
+    db: &mut Db<'_>,
+    segment_id: i64,
+) -> crate::Result<Option<SnapshotRow>> {
+    Ok(with_db!(db, c, _pg => {
+        sqlx::query_as("SELECT id, segment_id, taken_at, member_count FROM segment_snapshots WHERE segment_id = $1 ORDER BY id DESC LIMIT 1")
+            .bind(segment_id).fetch_optional(&mut *c).await?
+    }))
+}
+
+pub async fn snapshots(db: &mut Db<'_>, segment_id: i64) -> crate::Result<Vec<SnapshotRow>> {
+    Ok(with_db!(db, c, _pg => {
+        sqlx::query_as("SELECT id, segment_id, taken_at, member_count FROM segment_snapshots WHERE segment_id = $1 ORDER BY id DESC")
+            .bind(segment_id).fetch_all(&mut *c).await?
+    }))
+}
+
+/// Freezes the members of `seg` on `as_of` into a new snapshot: one `INSERT … SELECT`.
+pub async fn take_snapshot(
+    db: &mut Db<'_>,
+    segment_id: i64,
+    seg: &Segment,
+    as_of: NaiveDate,
+    now: DateTime<Utc>,
+) -> crate::Result<SnapshotRow> {
+    let id: i64 = with_db!(db, c, _pg => {
+        sqlx::query_scalar("INSERT INTO segment_snapshots (segment_id, taken_at, member_count) VALUES ($1, $2, 0) RETURNING id")
+            .bind(segment_id).bind(now).fetch_one(&mut *c).await?
+    });
+    let mut select = base(seg, as_of);
+    select.expr(Expr::val(id)).expr(cid());
+    let mut insert = Query::insert();
+    insert
+        .into_table("segment_members")
+        .columns(["snapshot_id", "customer_id"])
+        .select_from(select)
+        .map_err(|e| StoreError::Corrupt(format!("snapshot query: {e}")))?;
+    let n = with_db!(db, c, pg => {
+        let (sql, values) = if pg { insert.build_sqlx(PostgresQueryBuilder) } else { insert.build_sqlx(SqliteQueryBuilder) };
+        sqlx::query_with(AssertSqlSafe(sql), values).execute(&mut *c).await?.rows_affected()
+    }) as i64;
+    with_db!(db, c, _pg => {
+        sqlx::query("UPDATE segment_snapshots SET member_count = $1 WHERE id = $2").bind(n).bind(id).execute(&mut *c).await?;
+    });
+    Ok(SnapshotRow {
+        id,
+        segment_id,
+        taken_at: now,
+        member_count: n,
+    })
+}
+
+/// Writes a score row (the scoring job's output; tests use it too).
+#[derive(Debug, Clone, Default)]
+pub struct ScoreRow {
+    pub customer_id: i64,
+    pub recency_days: Option<i64>,
+    pub frequency: Option<i64>,
+    pub monetary: Option<i64>,
+    pub r: Option<i64>,
+    pub f: Option<i64>,
+    pub m: Option<i64>,
+    pub rfm: Option<String>,
+    pub clv_historic: Option<i64>,
+    pub clv_predicted: Option<i64>,
+}
+
+pub async fn upsert_scores(
+    db: &mut Db<'_>,
+    rows: &[ScoreRow],
+    now: DateTime<Utc>,
+) -> crate::Result<()> {
+    use crate::rows::Val;
+    let rows = rows
+        .iter()
+        .map(|s| {
+            vec![
+                s.customer_id.into(),
+                Val::OptInt(s.recency_days),
+                Val::OptInt(s.frequency),
+                Val::OptInt(s.monetary),
+                Val::OptInt(s.r),
+                Val::OptInt(s.f),
+                Val::OptInt(s.m),
+                s.rfm.clone().into(),
+                Val::OptInt(s.clv_historic),
+                Val::OptInt(s.clv_predicted),
+                now.into(),
+            ]
+        })
+        .collect();
+    crate::rows::upsert_rows(
+        db,
+        "customer_scores",
+        &[
+            "customer_id",
+            "recency_days",
+            "frequency",
+            "monetary",
+            "r",
+            "f",
+            "m",
+            "rfm",
+            "clv_historic",
+            "clv_predicted",
+            "scored_at",
+        ],
+        rows,
+        " ON CONFLICT (customer_id) DO UPDATE SET recency_days = excluded.recency_days, frequency = excluded.frequency, monetary = excluded.monetary, \
+         r = excluded.r, f = excluded.f, m = excluded.m, rfm = excluded.rfm, clv_historic = excluded.clv_historic, clv_predicted = excluded.clv_predicted, scored_at = excluded.scored_at",
+    )
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use kundo_core::segment::{Context, parse};
+    use serde_json::json;
+
+    use super::*;
+
+    fn seg(v: serde_json::Value) -> Segment {
+        parse(&v, "definition", Context::default()).expect("valid")
+    }
+
+    fn as_of() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 6, 30).expect("date")
+    }
+
+    #[test]
+    fn values_are_bound_never_spliced_into_the_sql() {
+        let evil = "x' OR '1'='1";
+        let s = seg(json!({"or": [
+            {"bought": {"category": evil}},
+            {"purchases": {"metric": "revenue", "store": evil, "op": "gte", "value": 4242}},
+            {"field": "city", "op": "eq", "value": evil}
+        ]}));
+        for pg in [false, true] {
+            let (sql, n) = render(&s, as_of(), pg);
+            assert!(!sql.contains("OR '1'"), "{sql}");
+            assert!(!sql.contains("4242"), "{sql}");
+            assert!(n >= 4, "{sql}");
+        }
+    }
+
+    #[test]
+    fn a_condition_on_the_customer_itself_needs_no_other_table() {
+        let (sql, _) = render(
+            &seg(json!({"field": "gender", "op": "eq", "value": "female"})),
+            as_of(),
+            true,
+        );
+        assert!(
+            !sql.contains("JOIN") && !sql.contains("IN (SELECT"),
+            "{sql}"
+        );
+        let (sql, _) = render(
+            &seg(json!({"bought": {"category": "Papier"}})),
+            as_of(),
+            true,
+        );
+        assert!(!sql.contains("JOIN") && !sql.contains("receipts"), "{sql}");
+        let (sql, _) = render(
+            &seg(json!({"bought": {"category": "Papier", "window": {"last_months": 3}}})),
+            as_of(),
+            true,
+        );
+        assert_eq!(sql.matches("JOIN").count(), 1, "{sql}");
+    }
+
+    #[test]
+    fn figures_come_from_the_cheapest_exact_source() {
+        let src = |v| render(&seg(v), as_of(), false).0;
+        let s = src(json!({"purchases": {"metric": "revenue", "op": "gte", "value": 1}}));
+        assert!(s.contains("customer_stats"), "{s}");
+        let s = src(
+            json!({"purchases": {"metric": "revenue", "window": {"last_months": 12}, "op": "gte", "value": 1}}),
+        );
+        assert!(s.contains("customer_monthly"), "{s}");
+        let s = src(
+            json!({"purchases": {"metric": "revenue", "window": {"last_days": 30}, "op": "gte", "value": 1}}),
+        );
+        assert!(s.contains("\"receipts\""), "{s}");
+        let s = src(
+            json!({"purchases": {"metric": "receipts", "store": "ZH01", "op": "gte", "value": 1}}),
+        );
+        assert!(s.contains("customer_stores"), "{s}");
+        // 0 >= 0 holds: customers without any figures are members, through NOT IN.
+        let s = src(json!({"purchases": {"metric": "receipts", "op": "lte", "value": 3}}));
+        assert!(s.contains("NOT IN"), "{s}");
+    }
+}
