@@ -177,6 +177,12 @@ impl App {
         .await
     }
 
+    /// Likely duplicates of an already normalized record (what the create check runs).
+    pub async fn duplicate_candidates_of(&self, record: &DedupRecord) -> Result<Vec<Candidate>> {
+        let mut conn = self.store.acquire().await?;
+        candidates_for(&mut conn.db(), record, None, DEFAULT_THRESHOLD).await
+    }
+
     /// Finds duplicate pairs over the whole base through the blocking keys (never all pairs)
     /// and adds them to the review queue. `progress(keys_read)` is called per page.
     pub async fn scan_duplicates(

@@ -60,6 +60,17 @@ pub enum BenchWhat {
         #[arg(long, default_value_t = 1_000_000)]
         customers: u64,
     },
+    /// The duplicate check at creation (latency against the bare key lookup), its quality on a
+    /// labelled set, and optionally a scan over the whole base.
+    Duplicates {
+        #[arg(long, default_value_t = 1_000_000)]
+        customers: u64,
+        #[arg(long, default_value_t = 2_000)]
+        checks: usize,
+        /// Also scan the whole base for pairs.
+        #[arg(long)]
+        scan: bool,
+    },
     /// CSV import rate: generates N customers as CSV, then imports them.
     Import {
         #[arg(long, default_value_t = 1_000_000)]
@@ -94,7 +105,7 @@ pub fn summarize(mut lat: Vec<Duration>, elapsed: Duration) -> Summary {
     }
 }
 
-fn print(label: &str, s: &Summary) {
+pub(crate) fn print(label: &str, s: &Summary) {
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     println!(
         "{label:<28} {:>9} req  {:>9.0} req/s  p50 {:>6.3} ms  p90 {:>6.3} ms  p99 {:>6.3} ms  p99.9 {:>6.3} ms",
@@ -107,7 +118,7 @@ fn print(label: &str, s: &Summary) {
     );
 }
 
-async fn ensure_customers(app: &App, n: u64) -> Result<(), String> {
+pub(crate) async fn ensure_customers(app: &App, n: u64) -> Result<(), String> {
     let mut conn = app.store.acquire().await.map_err(|e| e.to_string())?;
     let have = kundo_store::customers::count(&mut conn.db())
         .await
@@ -242,6 +253,11 @@ pub async fn run(db: &DbArgs, file: &FileConfig, what: BenchWhat) -> Result<(), 
             concurrency,
         } => bench_redeem(&app, vouchers, concurrency).await?,
         BenchWhat::BonusRun { customers } => bench_bonus(&app, customers).await?,
+        BenchWhat::Duplicates {
+            customers,
+            checks,
+            scan,
+        } => crate::bench_quality::duplicates(&app, customers, checks, scan).await?,
         BenchWhat::Search { customers, queries } => {
             ensure_customers(&app, customers).await?;
             let terms = [
