@@ -232,7 +232,15 @@ async fn load(app: &App, people: &mut [Person]) {
             "consents": consents, "attributes": attributes
         }))
         .unwrap();
-        p.number = match app.create_customer(&Actor::cli(), input, None).await {
+        p.number = match app
+            .create_customer(
+                &Actor::cli(),
+                input,
+                None,
+                kundo_app::customers::DuplicateCheck::CreateAnyway,
+            )
+            .await
+        {
             Ok(Created::New(v)) => v.customer_number,
             Ok(Created::Replayed { .. }) => unreachable!(),
             Err(e) => panic!("{e:?}"),

@@ -1,104 +1,14 @@
 //! The HTTP API end to end through the router (no socket): success, every kind of bad input, 401
 //! and 403, on SQLite and PostgreSQL.
 
-use axum::Router;
 use axum::body::Body;
-use axum::http::{HeaderMap, Method, Request, StatusCode, header};
-use http_body_util::BodyExt;
-use kundo_app::{Actor, App};
-use kundo_store::testing;
+use axum::http::{Method, Request, StatusCode, header};
 use serde_json::{Value, json};
-use tower::ServiceExt;
 
-struct Api {
-    router: Router,
-    app: App,
-    admin: String,
-    db: &'static str,
-    _dir: Option<testing::TempDir>,
-}
-
-struct Answer {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Value,
-}
+mod common;
+use common::{Api, assert_problem};
 
 impl Api {
-    async fn all() -> Vec<Api> {
-        let mut out = Vec::new();
-        for (store, dir) in testing::all().await {
-            let db = store.backend().name();
-            let app = App::new(store);
-            let admin = app
-                .create_api_key(&Actor::cli(), "test-admin", &["admin".into()])
-                .await
-                .unwrap()
-                .key;
-            out.push(Api {
-                router: kundo_web::router(app.clone()),
-                app,
-                admin,
-                db,
-                _dir: dir,
-            });
-        }
-        out
-    }
-
-    async fn key(&self, scopes: &[&str]) -> String {
-        let scopes: Vec<String> = scopes.iter().map(|s| s.to_string()).collect();
-        self.app
-            .create_api_key(&Actor::cli(), "test", &scopes)
-            .await
-            .unwrap()
-            .key
-    }
-
-    async fn send(&self, req: Request<Body>) -> Answer {
-        let res = self.router.clone().oneshot(req).await.unwrap();
-        let status = res.status();
-        let headers = res.headers().clone();
-        let bytes = res.into_body().collect().await.unwrap().to_bytes();
-        let body = if bytes.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_slice(&bytes)
-                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()))
-        };
-        Answer {
-            status,
-            headers,
-            body,
-        }
-    }
-
-    async fn call(
-        &self,
-        method: Method,
-        path: &str,
-        key: Option<&str>,
-        body: Option<&str>,
-    ) -> Answer {
-        let mut req = Request::builder().method(method).uri(path);
-        if let Some(k) = key {
-            req = req.header(header::AUTHORIZATION, format!("Bearer {k}"));
-        }
-        let req = match body {
-            Some(b) => req
-                .header(header::CONTENT_TYPE, "application/json")
-                .body(Body::from(b.to_string())),
-            None => req.body(Body::empty()),
-        };
-        self.send(req.unwrap()).await
-    }
-
-    async fn admin(&self, method: Method, path: &str, body: Option<Value>) -> Answer {
-        let text = body.map(|b| b.to_string());
-        self.call(method, path, Some(&self.admin.clone()), text.as_deref())
-            .await
-    }
-
     async fn count(&self) -> i64 {
         let mut c = self.app.store.acquire().await.unwrap();
         kundo_store::customers::count(&mut c.db()).await.unwrap()
@@ -112,27 +22,6 @@ fn anna() -> Value {
         "addresses": [{"street": "Bahnhofstrasse", "house_number": "12a", "postcode": "8001", "city": "Zürich", "country": "CH"}],
         "card_numbers": ["2900123456785"], "preferred_channel": "email",
         "consents": [{"channel": "email", "status": "granted", "source": "webshop-doi", "recorded_at": "2026-11-01T09:00:00Z"}]})
-}
-
-fn assert_problem(a: &Answer, status: StatusCode, field: Option<&str>, ctx: &str) {
-    assert_eq!(a.status, status, "{ctx}: {}", a.body);
-    assert_eq!(
-        a.headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok()),
-        Some("application/problem+json"),
-        "{ctx}"
-    );
-    assert_eq!(a.body["status"], json!(status.as_u16()), "{ctx}");
-    assert!(
-        a.body["type"]
-            .as_str()
-            .is_some_and(|t| t.starts_with("/problems/")),
-        "{ctx}"
-    );
-    if let Some(f) = field {
-        assert_eq!(a.body["field"], json!(f), "{ctx}: {}", a.body);
-    }
 }
 
 fn sample_path(path: &str) -> String {

@@ -81,7 +81,15 @@ async fn segment_routes() {
                 "addresses": [{"street": "Hauptstrasse", "house_number": "1", "postcode": "3011", "city": "Bern"}]
             }))
             .unwrap();
-            let Ok(Created::New(v)) = app.create_customer(&Actor::cli(), input, None).await else {
+            let Ok(Created::New(v)) = app
+                .create_customer(
+                    &Actor::cli(),
+                    input,
+                    None,
+                    kundo_app::customers::DuplicateCheck::CreateAnyway,
+                )
+                .await
+            else {
                 panic!("{db}: customer not created");
             };
             if gender == "female" {

@@ -1,117 +1,11 @@
 //! Tasks, cases, logged contacts and the timeline over HTTP, on SQLite and PostgreSQL:
 //! 201/200 with ETags, 422 naming the field, 403 without the scope, 404, 412 when stale.
 
-use axum::Router;
-use axum::body::Body;
-use axum::http::{HeaderMap, Method, Request, StatusCode, header};
-use http_body_util::BodyExt;
-use kundo_app::{Actor, App};
-use kundo_store::testing;
+use axum::http::{Method, StatusCode, header};
 use serde_json::{Value, json};
-use tower::ServiceExt;
 
-struct Api {
-    router: Router,
-    app: App,
-    admin: String,
-    db: &'static str,
-    _dir: Option<testing::TempDir>,
-}
-
-struct Answer {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Value,
-}
-
-impl Api {
-    async fn all() -> Vec<Api> {
-        let mut out = Vec::new();
-        for (store, dir) in testing::all().await {
-            let db = store.backend().name();
-            let app = App::new(store);
-            let admin = app
-                .create_api_key(&Actor::cli(), "test-admin", &["admin".into()])
-                .await
-                .unwrap()
-                .key;
-            out.push(Api {
-                router: kundo_web::router(app.clone()),
-                app,
-                admin,
-                db,
-                _dir: dir,
-            });
-        }
-        out
-    }
-
-    async fn key(&self, scopes: &[&str]) -> String {
-        let scopes: Vec<String> = scopes.iter().map(|s| s.to_string()).collect();
-        self.app
-            .create_api_key(&Actor::cli(), "test", &scopes)
-            .await
-            .unwrap()
-            .key
-    }
-
-    async fn call(
-        &self,
-        method: Method,
-        path: &str,
-        key: &str,
-        body: Option<Value>,
-        if_match: Option<&str>,
-    ) -> Answer {
-        let mut req = Request::builder()
-            .method(method)
-            .uri(path)
-            .header(header::AUTHORIZATION, format!("Bearer {key}"));
-        if let Some(m) = if_match {
-            req = req.header(header::IF_MATCH, m);
-        }
-        let req = match body {
-            Some(b) => req
-                .header(header::CONTENT_TYPE, "application/json")
-                .body(Body::from(b.to_string())),
-            None => req.body(Body::empty()),
-        };
-        let res = self.router.clone().oneshot(req.unwrap()).await.unwrap();
-        let status = res.status();
-        let headers = res.headers().clone();
-        let bytes = res.into_body().collect().await.unwrap().to_bytes();
-        let body = if bytes.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_slice(&bytes)
-                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()))
-        };
-        Answer {
-            status,
-            headers,
-            body,
-        }
-    }
-
-    async fn admin(&self, method: Method, path: &str, body: Option<Value>) -> Answer {
-        self.call(method, path, &self.admin.clone(), body, None)
-            .await
-    }
-}
-
-fn assert_problem(a: &Answer, status: StatusCode, field: Option<&str>, ctx: &str) {
-    assert_eq!(a.status, status, "{ctx}: {}", a.body);
-    assert_eq!(
-        a.headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok()),
-        Some("application/problem+json"),
-        "{ctx}"
-    );
-    if let Some(f) = field {
-        assert_eq!(a.body["field"], json!(f), "{ctx}: {}", a.body);
-    }
-}
+mod common;
+use common::{Answer, Api, assert_problem};
 
 fn etag(a: &Answer) -> &str {
     a.headers
@@ -145,7 +39,7 @@ async fn tasks_are_created_queued_changed_with_if_match_and_commented() {
         let body = json!({"kind": "callback", "title": "Rückruf", "team": "service",
             "due_date": "2026-12-03", "customer_number": number});
         let a = api
-            .call(
+            .request(
                 Method::POST,
                 "/api/v1/tasks",
                 &writer,
@@ -163,7 +57,7 @@ async fn tasks_are_created_queued_changed_with_if_match_and_commented() {
         );
         assert_eq!(a.body["customer_number"], json!(number), "{db}");
         assert_eq!(a.body["status"], "open", "{db}");
-        api.call(
+        api.request(
             Method::POST,
             "/api/v1/tasks",
             &writer,
@@ -173,7 +67,7 @@ async fn tasks_are_created_queued_changed_with_if_match_and_commented() {
         .await;
 
         let queue = api
-            .call(
+            .request(
                 Method::GET,
                 "/api/v1/tasks?team=service&status=open",
                 &reader,
@@ -184,7 +78,7 @@ async fn tasks_are_created_queued_changed_with_if_match_and_commented() {
         assert_eq!(queue.status, StatusCode::OK, "{db}: {}", queue.body);
         assert_eq!(queue.body["items"].as_array().unwrap().len(), 1, "{db}");
         let mine = api
-            .call(
+            .request(
                 Method::GET,
                 &format!("/api/v1/tasks?customer_number={number}&limit=1"),
                 &reader,
@@ -194,11 +88,11 @@ async fn tasks_are_created_queued_changed_with_if_match_and_commented() {
             .await;
         assert_eq!(mine.body["items"][0]["id"], json!(id), "{db}");
         let page = api
-            .call(Method::GET, "/api/v1/tasks?limit=1", &reader, None, None)
+            .request(Method::GET, "/api/v1/tasks?limit=1", &reader, None, None)
             .await;
         let cursor = page.body["next_cursor"].as_str().unwrap().to_string();
         let next = api
-            .call(
+            .request(
                 Method::GET,
                 &format!("/api/v1/tasks?limit=1&cursor={cursor}"),
                 &reader,
@@ -213,10 +107,10 @@ async fn tasks_are_created_queued_changed_with_if_match_and_commented() {
         );
 
         let path = format!("/api/v1/tasks/{id}");
-        let a = api.call(Method::GET, &path, &reader, None, None).await;
+        let a = api.request(Method::GET, &path, &reader, None, None).await;
         assert_eq!((a.status, etag(&a)), (StatusCode::OK, "\"1\""), "{db}");
         let a = api
-            .call(
+            .request(
                 Method::PATCH,
                 &path,
                 &writer,
@@ -227,7 +121,7 @@ async fn tasks_are_created_queued_changed_with_if_match_and_commented() {
         assert_eq!(a.status, StatusCode::OK, "{db}: {}", a.body);
         assert_eq!(etag(&a), "\"2\"", "{db}");
         let a = api
-            .call(
+            .request(
                 Method::PATCH,
                 &path,
                 &writer,
@@ -237,7 +131,7 @@ async fn tasks_are_created_queued_changed_with_if_match_and_commented() {
             .await;
         assert_problem(&a, StatusCode::PRECONDITION_FAILED, None, db);
         let a = api
-            .call(
+            .request(
                 Method::PATCH,
                 &path,
                 &writer,
@@ -247,7 +141,7 @@ async fn tasks_are_created_queued_changed_with_if_match_and_commented() {
             .await;
         assert_problem(&a, StatusCode::UNPROCESSABLE_ENTITY, Some("status"), db);
         let a = api
-            .call(
+            .request(
                 Method::PATCH,
                 &path,
                 &writer,
@@ -277,7 +171,7 @@ async fn tasks_are_created_queued_changed_with_if_match_and_commented() {
             ),
         ] {
             let a = api
-                .call(Method::POST, "/api/v1/tasks", &writer, Some(bad), None)
+                .request(Method::POST, "/api/v1/tasks", &writer, Some(bad), None)
                 .await;
             assert_problem(&a, StatusCode::UNPROCESSABLE_ENTITY, Some(field), db);
         }
@@ -288,7 +182,7 @@ async fn tasks_are_created_queued_changed_with_if_match_and_commented() {
             ("sort=id", "sort"),
         ] {
             let a = api
-                .call(
+                .request(
                     Method::GET,
                     &format!("/api/v1/tasks?{query}"),
                     &reader,
@@ -301,7 +195,7 @@ async fn tasks_are_created_queued_changed_with_if_match_and_commented() {
 
         let comments = format!("{path}/comments");
         let a = api
-            .call(
+            .request(
                 Method::POST,
                 &comments,
                 &writer,
@@ -311,7 +205,7 @@ async fn tasks_are_created_queued_changed_with_if_match_and_commented() {
             .await;
         assert_eq!(a.status, StatusCode::CREATED, "{db}: {}", a.body);
         let a = api
-            .call(
+            .request(
                 Method::POST,
                 &comments,
                 &writer,
@@ -320,13 +214,15 @@ async fn tasks_are_created_queued_changed_with_if_match_and_commented() {
             )
             .await;
         assert_problem(&a, StatusCode::UNPROCESSABLE_ENTITY, Some("body"), db);
-        let a = api.call(Method::GET, &comments, &reader, None, None).await;
+        let a = api
+            .request(Method::GET, &comments, &reader, None, None)
+            .await;
         assert_eq!(a.status, StatusCode::OK, "{db}");
         assert_eq!(a.body["items"][0]["body"], "Nicht erreicht", "{db}");
 
         // Scopes: reading is not writing, customer scopes are not task scopes.
         let a = api
-            .call(
+            .request(
                 Method::POST,
                 "/api/v1/tasks",
                 &reader,
@@ -336,11 +232,11 @@ async fn tasks_are_created_queued_changed_with_if_match_and_commented() {
             .await;
         assert_problem(&a, StatusCode::FORBIDDEN, None, db);
         let a = api
-            .call(Method::GET, "/api/v1/tasks", &clerk, None, None)
+            .request(Method::GET, "/api/v1/tasks", &clerk, None, None)
             .await;
         assert_problem(&a, StatusCode::FORBIDDEN, None, db);
         let a = api
-            .call(
+            .request(
                 Method::PATCH,
                 &path,
                 &reader,
@@ -355,7 +251,7 @@ async fn tasks_are_created_queued_changed_with_if_match_and_commented() {
             "/api/v1/tasks/abc",
             "/api/v1/tasks/999999/comments",
         ] {
-            let a = api.call(Method::GET, missing, &reader, None, None).await;
+            let a = api.request(Method::GET, missing, &reader, None, None).await;
             assert_problem(&a, StatusCode::NOT_FOUND, None, db);
         }
     }
@@ -374,7 +270,7 @@ async fn contacts_cases_and_the_timeline_over_http() {
         let call = json!({"kind": "call", "channel": "phone", "direction": "inbound",
             "subject": "Frage zum Gutschein", "occurred_at": "2026-01-05T09:00:00Z"});
         let a = api
-            .call(Method::POST, &activities, &clerk, Some(call.clone()), None)
+            .request(Method::POST, &activities, &clerk, Some(call.clone()), None)
             .await;
         assert_eq!(a.status, StatusCode::CREATED, "{db}: {}", a.body);
         assert_eq!(
@@ -383,7 +279,7 @@ async fn contacts_cases_and_the_timeline_over_http() {
             "{db}"
         );
         let a = api
-            .call(
+            .request(
                 Method::POST,
                 &activities,
                 &clerk,
@@ -409,12 +305,12 @@ async fn contacts_cases_and_the_timeline_over_http() {
             ),
         ] {
             let a = api
-                .call(Method::POST, &activities, &clerk, Some(bad), None)
+                .request(Method::POST, &activities, &clerk, Some(bad), None)
                 .await;
             assert_problem(&a, StatusCode::UNPROCESSABLE_ENTITY, Some(field), db);
         }
         let a = api
-            .call(
+            .request(
                 Method::POST,
                 "/api/v1/customers/99999999/activities",
                 &clerk,
@@ -424,17 +320,17 @@ async fn contacts_cases_and_the_timeline_over_http() {
             .await;
         assert_problem(&a, StatusCode::NOT_FOUND, None, db);
         let a = api
-            .call(Method::POST, &activities, &reader, Some(call.clone()), None)
+            .request(Method::POST, &activities, &reader, Some(call.clone()), None)
             .await;
         assert_problem(&a, StatusCode::FORBIDDEN, None, db);
         let a = api
-            .call(Method::POST, &activities, &tasks_only, Some(call), None)
+            .request(Method::POST, &activities, &tasks_only, Some(call), None)
             .await;
         assert_problem(&a, StatusCode::FORBIDDEN, None, db);
 
         // A case: opened, moved with If-Match, refused when stale or when the move is not allowed.
         let a = api
-            .call(
+            .request(
                 Method::POST,
                 &format!("/api/v1/customers/{number}/cases"),
                 &clerk,
@@ -448,7 +344,7 @@ async fn contacts_cases_and_the_timeline_over_http() {
         let case = format!("/api/v1/cases/{id}");
         assert_eq!(a.headers[header::LOCATION], case.as_str(), "{db}");
         let a = api
-            .call(
+            .request(
                 Method::PATCH,
                 &case,
                 &clerk,
@@ -463,7 +359,7 @@ async fn contacts_cases_and_the_timeline_over_http() {
             a.body
         );
         let a = api
-            .call(
+            .request(
                 Method::PATCH,
                 &case,
                 &clerk,
@@ -473,7 +369,7 @@ async fn contacts_cases_and_the_timeline_over_http() {
             .await;
         assert_problem(&a, StatusCode::PRECONDITION_FAILED, None, db);
         let a = api
-            .call(
+            .request(
                 Method::PATCH,
                 &case,
                 &clerk,
@@ -483,7 +379,7 @@ async fn contacts_cases_and_the_timeline_over_http() {
             .await;
         assert_problem(&a, StatusCode::CONFLICT, Some("status"), db);
         let a = api
-            .call(
+            .request(
                 Method::PATCH,
                 &case,
                 &clerk,
@@ -492,12 +388,12 @@ async fn contacts_cases_and_the_timeline_over_http() {
             )
             .await;
         assert_problem(&a, StatusCode::UNPROCESSABLE_ENTITY, Some("status"), db);
-        let a = api.call(Method::GET, &case, &reader, None, None).await;
+        let a = api.request(Method::GET, &case, &reader, None, None).await;
         assert_eq!(a.status, StatusCode::OK, "{db}");
         assert_eq!(a.body["history"].as_array().unwrap().len(), 2, "{db}");
         assert_eq!(a.body["history"][1]["note"], "Techniker informiert", "{db}");
         let a = api
-            .call(
+            .request(
                 Method::POST,
                 &format!("/api/v1/customers/{number}/cases"),
                 &clerk,
@@ -507,7 +403,7 @@ async fn contacts_cases_and_the_timeline_over_http() {
             .await;
         assert_problem(&a, StatusCode::UNPROCESSABLE_ENTITY, Some("kind"), db);
         let a = api
-            .call(
+            .request(
                 Method::GET,
                 &format!("/api/v1/customers/{number}/cases"),
                 &reader,
@@ -521,13 +417,15 @@ async fn contacts_cases_and_the_timeline_over_http() {
             "/api/v1/cases/x",
             "/api/v1/customers/99999999/cases",
         ] {
-            let a = api.call(Method::GET, missing, &reader, None, None).await;
+            let a = api.request(Method::GET, missing, &reader, None, None).await;
             assert_problem(&a, StatusCode::NOT_FOUND, None, db);
         }
 
         // The timeline: newest first, filtered by kind, paged.
         let timeline = format!("/api/v1/customers/{number}/timeline");
-        let a = api.call(Method::GET, &timeline, &reader, None, None).await;
+        let a = api
+            .request(Method::GET, &timeline, &reader, None, None)
+            .await;
         assert_eq!(a.status, StatusCode::OK, "{db}: {}", a.body);
         let kinds: Vec<&str> = a.body["items"]
             .as_array()
@@ -541,7 +439,7 @@ async fn contacts_cases_and_the_timeline_over_http() {
             "{db}"
         );
         let a = api
-            .call(
+            .request(
                 Method::GET,
                 &format!("{timeline}?kind=call,letter"),
                 &reader,
@@ -557,7 +455,7 @@ async fn contacts_cases_and_the_timeline_over_http() {
             .collect();
         assert_eq!(kinds, vec!["letter", "call"], "{db}");
         let a = api
-            .call(
+            .request(
                 Method::GET,
                 &format!("{timeline}?limit=3"),
                 &reader,
@@ -567,7 +465,7 @@ async fn contacts_cases_and_the_timeline_over_http() {
             .await;
         let cursor = a.body["next_cursor"].as_str().unwrap().to_string();
         let a = api
-            .call(
+            .request(
                 Method::GET,
                 &format!("{timeline}?limit=3&cursor={cursor}"),
                 &reader,
@@ -585,7 +483,7 @@ async fn contacts_cases_and_the_timeline_over_http() {
             ("order=asc", "order"),
         ] {
             let a = api
-                .call(
+                .request(
                     Method::GET,
                     &format!("{timeline}?{query}"),
                     &reader,
@@ -596,7 +494,7 @@ async fn contacts_cases_and_the_timeline_over_http() {
             assert_problem(&a, StatusCode::UNPROCESSABLE_ENTITY, Some(field), db);
         }
         let a = api
-            .call(
+            .request(
                 Method::GET,
                 "/api/v1/customers/99999999/timeline",
                 &reader,
@@ -606,7 +504,7 @@ async fn contacts_cases_and_the_timeline_over_http() {
             .await;
         assert_problem(&a, StatusCode::NOT_FOUND, None, db);
         let a = api
-            .call(Method::GET, &timeline, &tasks_only, None, None)
+            .request(Method::GET, &timeline, &tasks_only, None, None)
             .await;
         assert_problem(&a, StatusCode::FORBIDDEN, None, db);
     }

@@ -108,6 +108,31 @@ impl Api {
             .await
     }
 
+    /// A JSON request with an optional `If-Match`.
+    pub async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        key: &str,
+        body: Option<Value>,
+        if_match: Option<&str>,
+    ) -> Answer {
+        let mut req = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::AUTHORIZATION, format!("Bearer {key}"));
+        if let Some(m) = if_match {
+            req = req.header(header::IF_MATCH, m);
+        }
+        let req = match body {
+            Some(b) => req
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(b.to_string())),
+            None => req.body(Body::empty()),
+        };
+        self.send(req.unwrap()).await
+    }
+
     pub async fn admin(&self, method: Method, path: &str, body: Option<Value>) -> Answer {
         let text = body.map(|b| b.to_string());
         self.call(method, path, Some(&self.admin.clone()), text.as_deref())
