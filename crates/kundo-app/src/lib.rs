@@ -6,8 +6,10 @@ pub mod auth;
 pub mod csv_io;
 pub mod customers;
 pub mod demo;
+pub mod purchase_log;
 pub mod receipts;
 pub mod runs;
+pub mod scores;
 pub mod vouchers;
 pub mod webhooks;
 

@@ -143,6 +143,12 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "data quality",
         include_str!("../migrations/sqlite/0003_data_quality.sql"),
     ),
+    // Version 4 is taken by a branch written in parallel; the migrator accepts the gap.
+    (
+        5,
+        "scores",
+        include_str!("../migrations/sqlite/0005_scores.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -159,6 +165,12 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         3,
         "data quality",
         include_str!("../migrations/postgres/0003_data_quality.sql"),
+    ),
+    // Version 4 is taken by a branch written in parallel; the migrator accepts the gap.
+    (
+        5,
+        "scores",
+        include_str!("../migrations/postgres/0005_scores.sql"),
     ),
 ];
 

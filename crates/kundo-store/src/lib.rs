@@ -12,6 +12,7 @@ pub mod customers;
 mod db;
 pub mod loyalty;
 pub mod rows;
+pub mod scores;
 pub mod search;
 pub mod tasks;
 pub mod testing;
