@@ -389,9 +389,9 @@ async fn a_purchase_log_becomes_receipts_exactly_once() {
 }
 
 /// The whole CDNOW log (69,659 purchases of 23,570 customers) imported on SQLite and scored as
-/// of 1998-07-01: every customer with purchases has an RFM code and a lifetime value.
+/// of 1998-07-01: every customer with purchases has an RFM code and a lifetime value. About 12 s
+/// in a debug build (import 10.5 s, scores 1.2 s), so it runs with the others.
 #[tokio::test]
-#[ignore = "imports 69,659 receipts; run with --ignored (about N s in debug)"]
 async fn the_cdnow_log_is_imported_and_scored() {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
