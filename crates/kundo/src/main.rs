@@ -580,8 +580,8 @@ async fn import_purchase_log(
     path: &std::path::Path,
     opts: &kundo_app::purchase_log::PurchaseLogOptions,
 ) -> Result<(), String> {
-    let text =
-        std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let bar = progress::bar(0, "importing receipts");
     let start = std::time::Instant::now();
     let report = app
@@ -610,7 +610,11 @@ async fn import_purchase_log(
             path.display(),
             report.unknown_customers.len(),
             shown.join(", "),
-            if report.unknown_customers.len() > 20 { ", …" } else { "" }
+            if report.unknown_customers.len() > 20 {
+                ", …"
+            } else {
+                ""
+            }
         );
     }
     if report.aborted {
