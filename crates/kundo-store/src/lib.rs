@@ -16,6 +16,7 @@ pub mod loyalty;
 pub mod merge;
 pub mod postal;
 pub mod rows;
+pub mod scores;
 pub mod search;
 pub mod segments;
 pub mod tasks;

@@ -147,6 +147,10 @@ pub fn router(app: App) -> Router {
             "/api/v1/customers/{customer_number}/vouchers",
             get(loyalty::customer_vouchers),
         )
+        .route(
+            "/api/v1/customers/{customer_number}/scores",
+            get(loyalty::customer_scores),
+        )
         .route("/api/v1/vouchers", post(loyalty::issue_voucher))
         .route("/api/v1/vouchers/{code}", get(loyalty::get_voucher))
         .route(
@@ -168,6 +172,7 @@ pub fn router(app: App) -> Router {
         .route("/api/v1/runs/bonus", post(loyalty::run_bonus))
         .route("/api/v1/runs/birthday", post(loyalty::run_birthday))
         .route("/api/v1/runs/expiry", post(loyalty::run_expiry))
+        .route("/api/v1/runs/scores", post(loyalty::run_scores))
         .route("/api/v1/runs", get(loyalty::list_runs))
         .route("/api/v1/runs/{id}", get(loyalty::get_run))
         .route("/api/v1/runs/{id}/lettershop.csv", get(loyalty::lettershop))

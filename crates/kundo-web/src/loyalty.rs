@@ -281,6 +281,39 @@ pub async fn run_expiry(State(s): State<AppState>) -> Result<Response, Problem> 
     Ok(axum::Json(json!({"vouchers_expired": n})).into_response())
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScoresRequest {
+    #[serde(default)]
+    date: Option<String>,
+}
+
+/// Runs the scores job. It runs in its own task: if the request times out or the client goes
+/// away, the run still finishes (and shows in `GET /api/v1/runs`), instead of stopping between
+/// its steps.
+pub async fn run_scores(
+    State(s): State<AppState>,
+    Extension(actor): Extension<Actor>,
+    JsonBody(req, _): JsonBody<ScoresRequest>,
+) -> Result<Response, Problem> {
+    let as_of = match req.date {
+        Some(d) => kundo_app::scores::parse_as_of(&d)?,
+        None => Utc::now().date_naive(),
+    };
+    let app = s.app.clone();
+    let run = tokio::spawn(async move { app.run_scores(&actor, as_of, &|_, _, _| {}).await })
+        .await
+        .map_err(|e| AppError::Io(format!("the scores run stopped: {e}")))??;
+    Ok(axum::Json(run).into_response())
+}
+
+pub async fn customer_scores(
+    State(s): State<AppState>,
+    Path(number): Path<String>,
+) -> Result<Response, Problem> {
+    Ok(axum::Json(s.app.customer_scores(&number).await?).into_response())
+}
+
 pub async fn list_runs(State(s): State<AppState>) -> Result<Response, Problem> {
     Ok(axum::Json(json!({"items": s.app.runs(100).await?})).into_response())
 }

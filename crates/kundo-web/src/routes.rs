@@ -118,6 +118,11 @@ pub const ROUTES: &[(&str, &str, Option<&str>)] = &[
         "/api/v1/customers/{customer_number}/vouchers",
         Some("customers:read"),
     ),
+    (
+        "GET",
+        "/api/v1/customers/{customer_number}/scores",
+        Some("customers:read"),
+    ),
     ("POST", "/api/v1/vouchers", Some("vouchers:write")),
     ("GET", "/api/v1/vouchers/{code}", Some("vouchers:redeem")),
     (
@@ -143,6 +148,7 @@ pub const ROUTES: &[(&str, &str, Option<&str>)] = &[
     ("POST", "/api/v1/runs/bonus", Some("runs:write")),
     ("POST", "/api/v1/runs/birthday", Some("runs:write")),
     ("POST", "/api/v1/runs/expiry", Some("runs:write")),
+    ("POST", "/api/v1/runs/scores", Some("runs:write")),
     ("GET", "/api/v1/runs", Some("runs:write")),
     ("GET", "/api/v1/runs/{id}", Some("runs:write")),
     (

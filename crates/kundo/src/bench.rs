@@ -76,6 +76,13 @@ pub enum BenchWhat {
         #[arg(long, default_value_t = 1_000_000)]
         customers: u64,
     },
+    /// The scores job (RFM in SQL, BG/NBD + Gamma-Gamma, predictions) on the current
+    /// database, next to its two bare read queries.
+    Scores {
+        /// As-of date, YYYY-MM-DD (default: today, UTC).
+        #[arg(long)]
+        date: Option<String>,
+    },
 }
 
 /// Latency summary of one run.
@@ -258,6 +265,7 @@ pub async fn run(db: &DbArgs, file: &FileConfig, what: BenchWhat) -> Result<(), 
             checks,
             scan,
         } => crate::bench_quality::duplicates(&app, customers, checks, scan).await?,
+        BenchWhat::Scores { date } => bench_scores(&app, date).await?,
         BenchWhat::Search { customers, queries } => {
             ensure_customers(&app, customers).await?;
             let terms = [
@@ -825,5 +833,88 @@ async fn bench_bonus(app: &App, customers: u64) -> Result<(), String> {
         run.letters,
         ids.len() as f64 / secs
     );
+    Ok(())
+}
+
+async fn bench_scores(app: &App, date: Option<String>) -> Result<(), String> {
+    let as_of = match date {
+        Some(d) => kundo_app::scores::parse_as_of(&d).map_err(crate::describe)?,
+        None => chrono::Utc::now().date_naive(),
+    };
+    let window = kundo_store::scores::ScoreWindow::new(as_of);
+    // Baselines: the two read queries the job is built on, alone.
+    let mut conn = app.store.acquire().await.map_err(|e| e.to_string())?;
+    let t0 = Instant::now();
+    let breaks = kundo_store::scores::rfm_breaks(&mut conn.db(), &window)
+        .await
+        .map_err(|e| e.to_string())?;
+    let breaks_secs = t0.elapsed().as_secs_f64();
+    let active = breaks.map_or(0, |(n, _)| n);
+    println!(
+        "{:<28} {active:>9} customers active in 24 months in {:>7.3} s",
+        "RFM breakpoints (SQL)", breaks_secs
+    );
+    drop(conn);
+    let spinner = crate::progress::spinner("scores");
+    let t0 = Instant::now();
+    let run = app
+        .run_scores(&Actor::cli(), as_of, &|step, done, total| {
+            spinner.set_message(format!("scores: {step} {done}/{total}"));
+        })
+        .await
+        .map_err(crate::describe)?;
+    let secs = t0.elapsed().as_secs_f64();
+    spinner.finish_and_clear();
+    let mut conn = app.store.acquire().await.map_err(|e| e.to_string())?;
+    let t0 = Instant::now();
+    let histories = kundo_store::scores::purchase_histories(&mut conn.db(), &window, None)
+        .await
+        .map_err(|e| e.to_string())?;
+    let histories_secs = t0.elapsed().as_secs_f64();
+    drop(conn);
+    let per_sec = |n: f64, s: f64| n / s.max(1e-9);
+    let n = run.customers_scored as f64;
+    println!(
+        "{:<28} {:>9} histories in {histories_secs:>7.3} s ({:.0}/s)",
+        "purchase histories (SQL)",
+        histories.len(),
+        per_sec(histories.len() as f64, histories_secs)
+    );
+    println!(
+        "{:<28} {:>9} customers in {:>7.3} s ({:.0}/s)",
+        "RFM (breaks + upsert)",
+        run.customers_scored,
+        run.rfm_ms as f64 / 1000.0,
+        per_sec(n, run.rfm_ms as f64 / 1000.0)
+    );
+    println!(
+        "{:<28} {:>9} customers in {:>7.3} s ({:.0}/s)",
+        "CLV (read, fit, write)",
+        run.clv_customers,
+        run.clv_ms as f64 / 1000.0,
+        per_sec(run.clv_customers as f64, run.clv_ms as f64 / 1000.0)
+    );
+    println!(
+        "{:<28} {:>9} customers in {secs:>7.3} s ({:.0}/s)",
+        "whole run",
+        run.customers_scored,
+        per_sec(n, secs)
+    );
+    match (&run.model, &run.model_error) {
+        (Some(m), _) => println!(
+            "models: BG/NBD r {:.4} alpha {:.4} a {:.4} b {:.4} on {} customers; Gamma-Gamma p {:.4} q {:.4} v {:.2} on {}",
+            m.bg_nbd.r,
+            m.bg_nbd.alpha,
+            m.bg_nbd.a,
+            m.bg_nbd.b,
+            m.bg_nbd_customers,
+            m.gamma_gamma.p,
+            m.gamma_gamma.q,
+            m.gamma_gamma.v,
+            m.gamma_gamma_customers
+        ),
+        (None, Some(e)) => println!("models not fitted: {e}"),
+        (None, None) => println!("models not fitted"),
+    }
     Ok(())
 }

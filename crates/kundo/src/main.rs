@@ -84,7 +84,7 @@ enum Command {
         #[arg(long)]
         no_receipts: bool,
     },
-    /// Run an automatic job now: bonus, birthday or expiry (idempotent per period).
+    /// Run an automatic job now: bonus, birthday, expiry or scores (idempotent per period).
     Run {
         #[command(subcommand)]
         job: RunJob,
@@ -133,6 +133,12 @@ enum RunJob {
     },
     /// Expire vouchers past their validity.
     Expiry,
+    /// Recompute RFM codes and lifetime values of every customer (DOMAIN §7).
+    Scores {
+        /// Score as of the end of this day, YYYY-MM-DD (default: today, UTC).
+        #[arg(long)]
+        date: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -188,6 +194,28 @@ enum ImportWhat {
         file: PathBuf,
         #[arg(long)]
         skip_invalid: bool,
+    },
+    /// Purchases from a plain purchase log ("customer date [quantity] amount" per line,
+    /// whitespace or comma separated, dates YYYYMMDD or YYYY-MM-DD, amounts like 12.50), booked
+    /// as receipts with one line each. A file with a bad line or an unknown customer changes
+    /// nothing; importing a file again books only what is new.
+    Receipts {
+        file: PathBuf,
+        /// The file's format; only purchase-log is known.
+        #[arg(long, default_value = "purchase-log", value_parser = ["purchase-log"])]
+        format: String,
+        /// Create a minimal person for every customer number not in the database.
+        #[arg(long)]
+        create_customers: bool,
+        /// The receipts' source; with customer, date and position it makes them idempotent.
+        #[arg(long, default_value = "purchase-log")]
+        source: String,
+        /// Currency of the amounts (ISO 4217).
+        #[arg(long, default_value = "CHF")]
+        currency: String,
+        /// Book the purchases in this store (channel store); without it they are online.
+        #[arg(long)]
+        store: Option<String>,
     },
 }
 
@@ -380,6 +408,26 @@ async fn run(cli: Cli) -> Result<(), String> {
             let app = App::new(open(&cli.db, &file).await?);
             quality_cli::merge(&app, &survivor, &duplicate, &keep).await
         }
+        Command::Import {
+            what:
+                ImportWhat::Receipts {
+                    file: path,
+                    format: _,
+                    create_customers,
+                    source,
+                    currency,
+                    store,
+                },
+        } => {
+            let app = App::new(open(&cli.db, &file).await?);
+            let opts = kundo_app::purchase_log::PurchaseLogOptions {
+                source,
+                currency,
+                store_code: store,
+                create_customers,
+            };
+            import_purchase_log(&app, &path, &opts).await
+        }
         Command::Export {
             what: ExportWhat::Customers { output },
         } => {
@@ -448,6 +496,19 @@ async fn run(cli: Cli) -> Result<(), String> {
                     "{{\"vouchers_expired\": {}}}",
                     app.expire_vouchers().await.map_err(describe)?
                 ),
+                RunJob::Scores { date } => {
+                    let as_of = match date {
+                        Some(d) => kundo_app::scores::parse_as_of(&d).map_err(describe)?,
+                        None => chrono::Utc::now().date_naive(),
+                    };
+                    let run = app
+                        .run_scores(&Actor::cli(), as_of, &|step, done, total| {
+                            spinner.set_message(format!("scores: {step} {done}/{total}"));
+                        })
+                        .await
+                        .map_err(describe)?;
+                    serde_json::to_string_pretty(&run).unwrap_or_default()
+                }
             };
             spinner.finish_and_clear();
             println!("{summary}");
@@ -578,6 +639,73 @@ async fn import_customers(
         report.imported as f64 / secs.max(1e-9)
     );
     Ok(())
+}
+
+async fn import_purchase_log(
+    app: &App,
+    path: &std::path::Path,
+    opts: &kundo_app::purchase_log::PurchaseLogOptions,
+) -> Result<(), String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let bar = progress::bar(0, "importing receipts");
+    let start = std::time::Instant::now();
+    let report = app
+        .import_purchase_log(&Actor::cli(), &text, opts, &|done, total| {
+            bar.set_length(total);
+            bar.set_position(done);
+        })
+        .await
+        .map_err(describe)?;
+    bar.finish_and_clear();
+    for e in report.errors.iter().take(200) {
+        eprintln!("{}: {e}", path.display());
+    }
+    if report.errors.len() > 200 {
+        eprintln!("… and {} more errors", report.errors.len() - 200);
+    }
+    if !report.unknown_customers.is_empty() {
+        let shown: Vec<&str> = report
+            .unknown_customers
+            .iter()
+            .take(20)
+            .map(String::as_str)
+            .collect();
+        eprintln!(
+            "{}: {} unknown customers: {}{}",
+            path.display(),
+            report.unknown_customers.len(),
+            shown.join(", "),
+            if report.unknown_customers.len() > 20 {
+                ", …"
+            } else {
+                ""
+            }
+        );
+    }
+    if report.aborted {
+        return Err(if report.unknown_customers.is_empty() {
+            "import aborted: the file has bad lines; nothing was imported".into()
+        } else {
+            "import aborted: unknown customers; nothing was imported (use --create-customers to create them)".into()
+        });
+    }
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "{} purchases of {} customers: {} receipts booked, {} booked before, {} customers created, {} refused, in {secs:.1} s ({:.0} receipts/s)",
+        report.rows,
+        report.customers,
+        report.booked,
+        report.already_booked,
+        report.customers_created,
+        report.errors.len(),
+        report.rows as f64 / secs.max(1e-9)
+    );
+    if report.errors.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("{} purchases were refused", report.errors.len()))
+    }
 }
 
 async fn serve(

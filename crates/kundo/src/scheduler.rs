@@ -1,5 +1,5 @@
 //! The jobs inside `serve`: the monthly bonus run on the 1st, birthday vouchers and voucher
-//! expiry every day. Each job is idempotent per period, so checking once a minute is safe, a
+//! expiry every day, and the scores of the day that just ended every night. Each job is idempotent per period, so checking once a minute is safe, a
 //! restart catches up, and a second instance that races for the same run fails on the run's
 //! unique items instead of issuing twice.
 
@@ -39,6 +39,30 @@ pub async fn run(app: App) {
         {
             tracing::error!(error = %e, "birthday run failed; retrying in a minute");
             ok = false;
+        }
+        // Scores as of yesterday, the last complete day; a restart during the day does not
+        // score it again (a run of a date recomputes it, so skipping is only about cost).
+        if let Some(yesterday) = today.pred_opt() {
+            match app.scores_run_done(yesterday).await {
+                Ok(true) => {}
+                Ok(false) => match app.run_scores(&actor, yesterday, &|_, _, _| {}).await {
+                    Ok(run) => tracing::info!(
+                        as_of = %yesterday,
+                        customers = run.customers_scored,
+                        model_error = ?run.model_error,
+                        duration_ms = run.duration_ms,
+                        "scores recomputed"
+                    ),
+                    Err(e) => {
+                        tracing::error!(error = %e, "scores run failed; retrying in a minute");
+                        ok = false;
+                    }
+                },
+                Err(e) => {
+                    tracing::error!(error = %e, "scores run state unreadable; retrying in a minute");
+                    ok = false;
+                }
+            }
         }
         match app.expire_vouchers().await {
             Ok(n) if n > 0 => tracing::info!(expired = n, "vouchers expired"),
