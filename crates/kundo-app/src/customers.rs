@@ -259,18 +259,16 @@ impl App {
             return self.replay(actor, idem).await;
         }
         ensure_cards_free(&mut tx.db(), &data, None).await?;
-        if check == DuplicateCheck::Refuse {
-            let record = kundo_core::dedup::DedupRecord::from_data(&data);
-            let found = crate::duplicates::candidates_for(
-                &mut tx.db(),
-                &record,
-                None,
-                kundo_core::dedup::DEFAULT_THRESHOLD,
-            )
-            .await?;
-            if !found.is_empty() {
-                return Err(AppError::Duplicates(found));
-            }
+        let record = kundo_core::dedup::DedupRecord::from_data(&data);
+        let found = crate::duplicates::candidates_for(
+            &mut tx.db(),
+            &record,
+            None,
+            kundo_core::dedup::DEFAULT_THRESHOLD,
+        )
+        .await?;
+        if check == DuplicateCheck::Refuse && !found.is_empty() {
+            return Err(AppError::Duplicates(found));
         }
         if let Some(n) = &customer_number
             && !store::numbers_taken(&mut tx.db(), std::slice::from_ref(n))
@@ -308,6 +306,11 @@ impl App {
             now,
         )
         .await?;
+        if !found.is_empty() {
+            // Created anyway although it looked like someone: the pairs go to the review
+            // queue, so a second look is not forgotten.
+            crate::duplicates::queue_pairs(&mut tx.db(), id, &found, &actor.name, now).await?;
+        }
         kundo_store::audit::emit(
             &mut tx.db(),
             "customer.created",

@@ -20,6 +20,9 @@ use crate::{Actor, App, AppError, Result};
 /// (a family name in a big postcode) and would make the check slow.
 pub const MAX_BLOCK: usize = 200;
 
+/// The team that works the duplicates queue.
+pub const REVIEW_TEAM: &str = "service";
+
 /// A likely duplicate of a new or changed record, as the API answers with 409.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct Candidate {
@@ -115,6 +118,52 @@ pub(crate) async fn best_matches(
                 })
         })
         .collect())
+}
+
+/// Puts the pairs of a record created despite likely duplicates into the review queue, with a
+/// task for the review team.
+pub(crate) async fn queue_pairs(
+    db: &mut Db<'_>,
+    id: i64,
+    found: &[Candidate],
+    actor: &str,
+    now: chrono::DateTime<Utc>,
+) -> Result<()> {
+    let numbers: Vec<String> = found.iter().map(|c| c.customer_number.clone()).collect();
+    let mut pairs = Vec::new();
+    for c in found {
+        if let Some(other) = kundo_store::customers::resolve_number(db, &c.customer_number).await? {
+            pairs.push(FoundPair {
+                customer_a: other.min(id),
+                customer_b: other.max(id),
+                score: i64::from(c.score),
+                reasons: c.reasons.clone(),
+            });
+        }
+    }
+    store::save_pairs(db, &pairs, now).await?;
+    let title = format!(
+        "Created although it looks like {}: check and merge or dismiss",
+        numbers.join(", ")
+    );
+    kundo_store::tasks::insert(
+        db,
+        &kundo_store::tasks::NewTask {
+            customer_id: Some(id),
+            kind: "duplicate_review",
+            title: &title,
+            description: None,
+            team: Some(REVIEW_TEAM),
+            assignee: None,
+            due_date: Some(now.date_naive() + chrono::Duration::days(7)),
+            source: "duplicates",
+            source_ref: None,
+            created_by: actor,
+        },
+        now,
+    )
+    .await?;
+    Ok(())
 }
 
 /// What a scan did.
@@ -273,6 +322,30 @@ impl App {
             }
         }
         let mut tx = self.store.begin_write().await?;
+        if report.pairs_added > 0 {
+            // The review queue is worked by the service team like any other task.
+            let title = format!(
+                "Review {} new likely duplicate pair(s) in the duplicates queue",
+                report.pairs_added
+            );
+            kundo_store::tasks::insert(
+                &mut tx.db(),
+                &kundo_store::tasks::NewTask {
+                    customer_id: None,
+                    kind: "duplicate_review",
+                    title: &title,
+                    description: None,
+                    team: Some(REVIEW_TEAM),
+                    assignee: None,
+                    due_date: Some(now.date_naive() + chrono::Duration::days(7)),
+                    source: "duplicates",
+                    source_ref: None,
+                    created_by: &actor.name,
+                },
+                now,
+            )
+            .await?;
+        }
         kundo_store::audit::record(
             &mut tx.db(),
             &actor.name,

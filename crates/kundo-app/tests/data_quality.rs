@@ -85,6 +85,19 @@ fn receipt(id: &str, card: &str, amount: i64) -> ReceiptInput {
     }
 }
 
+/// Titles of the open duplicate-review tasks of the service team.
+async fn duplicate_review_tasks(app: &App) -> Vec<String> {
+    let filter = kundo_store::tasks::TaskFilter {
+        team: Some("service".into()),
+        kind: Some("duplicate_review".into()),
+        status: Some("open".into()),
+        limit: 50,
+        ..Default::default()
+    };
+    let page = app.list_tasks(filter, None).await.unwrap();
+    page.items.into_iter().map(|t| t.title).collect()
+}
+
 #[tokio::test]
 async fn a_likely_duplicate_is_refused_with_reasons_unless_forced() {
     for (app, _d, db) in setup().await {
@@ -122,6 +135,20 @@ async fn a_likely_duplicate_is_refused_with_reasons_unless_forced() {
             .await
             .unwrap();
         assert_ne!(first, second, "{db}");
+        // Created anyway: the pair waits in the review queue, with a task for the service team.
+        let queue = app.duplicate_pairs("open", None, 10).await.unwrap();
+        assert_eq!(queue.items.len(), 1, "{db}");
+        assert_eq!(
+            (
+                queue.items[0].customer_a.as_str(),
+                queue.items[0].customer_b.as_str()
+            ),
+            (first.as_str(), second.as_str()),
+            "{db}"
+        );
+        let review = duplicate_review_tasks(&app).await;
+        assert_eq!(review.len(), 1, "{db}");
+        assert!(review[0].contains(&first), "{db}: {review:?}");
         // The check alone (the UI's warning before saving) finds both now.
         let input: CustomerInput = serde_json::from_value(anna()).unwrap();
         let found = app.duplicate_candidates(input).await.unwrap();
@@ -500,6 +527,10 @@ async fn a_scan_compares_only_blocked_pairs_and_dismissed_pairs_stay_dismissed()
         }
         let report = app.scan_duplicates(&clerk(), &|_| {}).await.unwrap();
         assert_eq!(report.pairs_found, 1, "{db}: {report:?}");
+        assert_eq!(
+            report.pairs_added, 0,
+            "{db}: queued already when created anyway"
+        );
         assert!(
             report.comparisons < 15,
             "{db}: {report:?} (all pairs would be 15)"
@@ -512,6 +543,7 @@ async fn a_scan_compares_only_blocked_pairs_and_dismissed_pairs_stay_dismissed()
             (a.as_str(), b.as_str()),
             "{db}"
         );
+        assert_eq!(duplicate_review_tasks(&app).await.len(), 1, "{db}");
         app.dismiss_duplicate_pair(&clerk(), pair.id).await.unwrap();
         let again = app.scan_duplicates(&clerk(), &|_| {}).await.unwrap();
         assert_eq!((again.pairs_found, again.pairs_added), (1, 0), "{db}");
@@ -522,6 +554,31 @@ async fn a_scan_compares_only_blocked_pairs_and_dismissed_pairs_stay_dismissed()
                 .items
                 .is_empty(),
             "{db}"
+        );
+        // A lookalike that came in by an import allowed to bring duplicates: only the scan
+        // finds it, and its new pairs get a review task.
+        let csv = "first_name,last_name,birth_date,street,house_number,postcode,city,country\n\
+                   Luca,Weber,1991-03-03,Dorfstr.,2,6000,Luzern,CH\n";
+        let opts = kundo_app::csv_io::ImportOptions {
+            allow_duplicates: true,
+            ..Default::default()
+        };
+        let imported = app
+            .import_customers(&Actor::cli(), csv.as_bytes(), opts, &|_, _| {})
+            .await
+            .unwrap();
+        assert_eq!(imported.imported, 1, "{db}: {:?}", imported.errors);
+        let third = app.scan_duplicates(&clerk(), &|_| {}).await.unwrap();
+        assert_eq!(
+            (third.pairs_found, third.pairs_added),
+            (2, 1),
+            "{db}: {third:?}"
+        );
+        let tasks = duplicate_review_tasks(&app).await;
+        assert_eq!(tasks.len(), 2, "{db}");
+        assert!(
+            tasks.iter().any(|t| t.starts_with("Review 1 new")),
+            "{db}: {tasks:?}"
         );
         assert!(
             matches!(
