@@ -71,6 +71,14 @@ pub enum BenchWhat {
         #[arg(long)]
         scan: bool,
     },
+    /// Count and first page of the three seed segments (DOMAIN §5) against hand-written SQL;
+    /// demo customers with two years of purchases are added up to --customers.
+    Segments {
+        #[arg(long, default_value_t = 1_000_000)]
+        customers: u64,
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+    },
     /// CSV import rate: generates N customers as CSV, then imports them.
     Import {
         #[arg(long, default_value_t = 1_000_000)]
@@ -260,6 +268,9 @@ pub async fn run(db: &DbArgs, file: &FileConfig, what: BenchWhat) -> Result<(), 
             concurrency,
         } => bench_redeem(&app, vouchers, concurrency).await?,
         BenchWhat::BonusRun { customers } => bench_bonus(&app, customers).await?,
+        BenchWhat::Segments { customers, runs } => {
+            crate::bench_marketing::segments(&app, customers, runs).await?
+        }
         BenchWhat::Duplicates {
             customers,
             checks,

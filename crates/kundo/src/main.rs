@@ -2,6 +2,7 @@
 //! data and measures itself.
 
 mod bench;
+mod bench_marketing;
 mod bench_quality;
 mod config;
 mod progress;

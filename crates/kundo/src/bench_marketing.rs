@@ -1,0 +1,216 @@
+//! `kundo bench segments`: count and first page of the three seed segments of DOMAIN §5, each
+//! next to a hand-written SQL query for the same question, measured in the same run.
+
+use std::time::{Duration, Instant};
+
+use chrono::{Datelike, NaiveDate, TimeZone, Utc};
+use kundo_app::App;
+use kundo_core::segment::{Context, parse};
+use kundo_store::{Db, with_db};
+use serde_json::json;
+
+use crate::bench::summarize;
+
+/// Hand-written SQL for one seed: the count and the first page of 50 member ids.
+struct HandQuery {
+    count: String,
+    page: String,
+    binds: Vec<Bind>,
+}
+
+#[derive(Clone)]
+enum Bind {
+    Text(String),
+    Time(chrono::DateTime<Utc>),
+}
+
+fn month_back(as_of: NaiveDate, months: i32) -> String {
+    let total = as_of.year() * 12 + as_of.month0() as i32 - months;
+    format!(
+        "{:04}-{:02}",
+        total.div_euclid(12),
+        total.rem_euclid(12) + 1
+    )
+}
+
+fn day_start(d: NaiveDate) -> chrono::DateTime<Utc> {
+    Utc.from_utc_datetime(&d.and_hms_opt(0, 0, 0).unwrap_or_default())
+}
+
+/// Numbered placeholders for PostgreSQL, `?` for SQLite.
+fn placeholders(sql: &str, pg: bool) -> String {
+    if pg {
+        sql.to_string()
+    } else {
+        let mut out = String::with_capacity(sql.len());
+        let mut chars = sql.chars().peekable();
+        while let Some(c) = chars.next() {
+            if c == '$' {
+                while chars.peek().is_some_and(char::is_ascii_digit) {
+                    chars.next();
+                }
+                out.push('?');
+            } else {
+                out.push(c);
+            }
+        }
+        out
+    }
+}
+
+fn hand_queries(
+    store: &str,
+    as_of: NaiveDate,
+) -> Vec<(&'static str, serde_json::Value, HandQuery)> {
+    let from12 = month_back(as_of, 11);
+    let from3 = month_back(as_of, 2);
+    let last_year = as_of.year() - 1;
+    let q = |filter: &str, binds: Vec<Bind>| HandQuery {
+        count: format!("SELECT COUNT(*) FROM customers c {filter}"),
+        page: format!("SELECT c.id FROM customers c {filter} ORDER BY c.id LIMIT 50"),
+        binds,
+    };
+    vec![
+        (
+            "1 store, revenue, lapsed",
+            json!({"and": [
+                {"purchases": {"metric": "receipts", "store": store, "op": "gte", "value": 1}},
+                {"purchases": {"metric": "revenue", "window": {"last_months": 12}, "op": "gte", "value": 100000}},
+                {"last_purchase": {"op": "before", "days": 60}}
+            ]}),
+            q(
+                "JOIN customer_stats s ON s.customer_id = c.id WHERE c.status = 'active' \
+                 AND EXISTS (SELECT 1 FROM customer_stores t WHERE t.customer_id = c.id AND t.store_code = $1 AND t.receipts >= 1) \
+                 AND (SELECT SUM(m.revenue) FROM customer_monthly m WHERE m.customer_id = c.id AND m.month >= $2) >= 100000 \
+                 AND s.last_purchase < $3",
+                vec![
+                    Bind::Text(store.to_string()),
+                    Bind::Text(from12.clone()),
+                    Bind::Time(day_start(as_of - chrono::Duration::days(60))),
+                ],
+            ),
+        ),
+        (
+            "2 online, basket, Papier",
+            json!({"and": [
+                {"purchases": {"metric": "online_share", "window": {"last_months": 12}, "op": "gte", "value": 500}},
+                {"purchases": {"metric": "average_basket", "window": {"last_months": 12}, "op": "gte", "value": 8000}},
+                {"field": "gender", "op": "eq", "value": "female"},
+                {"bought": {"category": "Papier", "min_times": 2}}
+            ]}),
+            q(
+                "WHERE c.status = 'active' AND c.gender = 'female' \
+                 AND EXISTS (SELECT 1 FROM (SELECT SUM(m.revenue) AS r, SUM(m.receipts) AS n, SUM(m.online_revenue) AS o \
+                   FROM customer_monthly m WHERE m.customer_id = c.id AND m.month >= $1) x \
+                   WHERE x.n > 0 AND x.o * 1000 >= 500 * x.r AND x.r >= 8000 * x.n) \
+                 AND (SELECT COUNT(DISTINCT l.receipt_id) FROM receipt_lines l WHERE l.customer_id = c.id AND l.category = 'Papier') >= 2",
+                vec![Bind::Text(from12)],
+            ),
+        ),
+        (
+            "3 Möbel last year, not lately",
+            json!({"and": [
+                {"bought": {"category": "Möbel", "window": {"from": format!("{last_year}-01-01"), "to": format!("{last_year}-12-31")}}},
+                {"bought": {"category": "Möbel", "window": {"last_months": 3}, "negate": true}},
+                {"purchases": {"metric": "receipts", "op": "lte", "value": 3}},
+                {"purchases": {"metric": "revenue", "op": "gte", "value": 150000}}
+            ]}),
+            q(
+                "JOIN customer_stats s ON s.customer_id = c.id WHERE c.status = 'active' AND s.receipts <= 3 AND s.revenue >= 150000 \
+                 AND EXISTS (SELECT 1 FROM receipt_lines l JOIN receipts r ON r.id = l.receipt_id WHERE l.customer_id = c.id \
+                   AND l.category = 'Möbel' AND r.occurred_at >= $1 AND r.occurred_at < $2) \
+                 AND NOT EXISTS (SELECT 1 FROM receipt_lines l JOIN receipts r ON r.id = l.receipt_id WHERE l.customer_id = c.id \
+                   AND l.category = 'Möbel' AND r.occurred_at >= $3)",
+                vec![
+                    Bind::Time(day_start(
+                        NaiveDate::from_ymd_opt(last_year, 1, 1).unwrap_or(as_of),
+                    )),
+                    Bind::Time(day_start(
+                        NaiveDate::from_ymd_opt(last_year + 1, 1, 1).unwrap_or(as_of),
+                    )),
+                    Bind::Time(day_start(
+                        NaiveDate::parse_from_str(&format!("{from3}-01"), "%Y-%m-%d")
+                            .unwrap_or(as_of),
+                    )),
+                ],
+            ),
+        ),
+    ]
+}
+
+async fn run_hand(db: &mut Db<'_>, h: &HandQuery) -> Result<(i64, usize), sqlx::Error> {
+    with_db!(db, c, pg => {
+        let count_sql = placeholders(&h.count, pg);
+        let mut q = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count_sql));
+        for b in &h.binds {
+            q = match b { Bind::Text(t) => q.bind(t.clone()), Bind::Time(t) => q.bind(*t) };
+        }
+        let n = q.fetch_one(&mut *c).await?;
+        let page_sql = placeholders(&h.page, pg);
+        let mut q = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(page_sql));
+        for b in &h.binds {
+            q = match b { Bind::Text(t) => q.bind(t.clone()), Bind::Time(t) => q.bind(*t) };
+        }
+        let page = q.fetch_all(&mut *c).await?;
+        Ok((n, page.len()))
+    })
+}
+
+pub async fn segments(app: &App, customers: u64, runs: usize) -> Result<(), String> {
+    let err = |e: kundo_store::StoreError| e.to_string();
+    let mut conn = app.store.acquire().await.map_err(err)?;
+    let have = kundo_store::customers::count(&mut conn.db())
+        .await
+        .map_err(err)? as u64;
+    drop(conn);
+    if have < customers {
+        crate::make_demo_with(app, customers - have, 42, 36, true).await?;
+        app.store.optimize().await.map_err(err)?;
+    }
+    let mut conn = app.store.acquire().await.map_err(err)?;
+    let lines: i64 = with_db!(&mut conn.db(), c, _pg => {
+        sqlx::query_scalar("SELECT COUNT(*) FROM receipt_lines").fetch_one(&mut *c).await.map_err(|e| e.to_string())?
+    });
+    // The store with the most customers, so that seed 1 has members.
+    let store: String = with_db!(&mut conn.db(), c, _pg => {
+        sqlx::query_scalar("SELECT store_code FROM customer_stores GROUP BY store_code ORDER BY COUNT(*) DESC LIMIT 1")
+            .fetch_optional(&mut *c).await.map_err(|e| e.to_string())?.unwrap_or_default()
+    });
+    let as_of = Utc::now().date_naive();
+    println!(
+        "{have} customers before the run, {lines} receipt lines; store {store}; as of {as_of}; {runs} runs each"
+    );
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    for (name, definition, hand) in hand_queries(&store, as_of) {
+        let seg = parse(&definition, "definition", Context { attributes: &[] })
+            .map_err(|e| format!("{name}: {e:?}"))?;
+        let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+        let (mut n_ours, mut n_hand) = (0, 0);
+        let start = Instant::now();
+        for _ in 0..runs {
+            let t = Instant::now();
+            let (n, page) = kundo_store::segments::preview(&mut conn.db(), &seg, as_of, 50)
+                .await
+                .map_err(err)?;
+            ours.push(t.elapsed());
+            n_ours = n;
+            let _ = page;
+            let t = Instant::now();
+            let (n, _) = run_hand(&mut conn.db(), &hand)
+                .await
+                .map_err(|e| e.to_string())?;
+            theirs.push(t.elapsed());
+            n_hand = n;
+        }
+        let elapsed = start.elapsed();
+        let (a, b) = (summarize(ours, elapsed), summarize(theirs, elapsed));
+        println!(
+            "seed {name:<30} members {n_ours:>7} (hand SQL {n_hand:>7})  preview p50 {:>8.1} ms  max {:>8.1} ms | hand SQL p50 {:>8.1} ms | ratio {:.2}",
+            ms(a.p50),
+            ms(a.p999),
+            ms(b.p50),
+            ms(a.p50) / ms(b.p50).max(1e-9)
+        );
+    }
+    Ok(())
+}
