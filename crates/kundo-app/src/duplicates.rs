@@ -120,6 +120,30 @@ pub(crate) async fn best_matches(
         .collect())
 }
 
+/// A task for the review team, due in a week.
+async fn review_task(
+    db: &mut Db<'_>,
+    customer_id: Option<i64>,
+    title: &str,
+    actor: &str,
+    now: chrono::DateTime<Utc>,
+) -> Result<()> {
+    let task = kundo_store::tasks::NewTask {
+        customer_id,
+        kind: "duplicate_review",
+        title,
+        description: None,
+        team: Some(REVIEW_TEAM),
+        assignee: None,
+        due_date: Some(now.date_naive() + chrono::Duration::days(7)),
+        source: "duplicates",
+        source_ref: None,
+        created_by: actor,
+    };
+    kundo_store::tasks::insert(db, &task, now).await?;
+    Ok(())
+}
+
 /// Puts the pairs of a record created despite likely duplicates into the review queue, with a
 /// task for the review team.
 pub(crate) async fn queue_pairs(
@@ -146,23 +170,7 @@ pub(crate) async fn queue_pairs(
         "Created although it looks like {}: check and merge or dismiss",
         numbers.join(", ")
     );
-    kundo_store::tasks::insert(
-        db,
-        &kundo_store::tasks::NewTask {
-            customer_id: Some(id),
-            kind: "duplicate_review",
-            title: &title,
-            description: None,
-            team: Some(REVIEW_TEAM),
-            assignee: None,
-            due_date: Some(now.date_naive() + chrono::Duration::days(7)),
-            source: "duplicates",
-            source_ref: None,
-            created_by: actor,
-        },
-        now,
-    )
-    .await?;
+    review_task(db, Some(id), &title, actor, now).await?;
     Ok(())
 }
 
@@ -328,23 +336,7 @@ impl App {
                 "Review {} new likely duplicate pair(s) in the duplicates queue",
                 report.pairs_added
             );
-            kundo_store::tasks::insert(
-                &mut tx.db(),
-                &kundo_store::tasks::NewTask {
-                    customer_id: None,
-                    kind: "duplicate_review",
-                    title: &title,
-                    description: None,
-                    team: Some(REVIEW_TEAM),
-                    assignee: None,
-                    due_date: Some(now.date_naive() + chrono::Duration::days(7)),
-                    source: "duplicates",
-                    source_ref: None,
-                    created_by: &actor.name,
-                },
-                now,
-            )
-            .await?;
+            review_task(&mut tx.db(), None, &title, &actor.name, now).await?;
         }
         kundo_store::audit::record(
             &mut tx.db(),
