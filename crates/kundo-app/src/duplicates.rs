@@ -7,7 +7,7 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::Utc;
-use kundo_core::dedup::{DEFAULT_THRESHOLD, DedupRecord, blocking_keys, compare};
+use kundo_core::dedup::{DEFAULT_THRESHOLD, DedupRecord, blocking_keys, compare, worth_comparing};
 use kundo_store::Db;
 use kundo_store::dedup::{self as store, FoundPair, PairRow};
 use serde::Serialize;
@@ -39,13 +39,16 @@ pub(crate) async fn candidates_for(
     threshold: u32,
 ) -> Result<Vec<Candidate>> {
     let keys = blocking_keys(record);
-    let ids: Vec<i64> = store::candidate_ids(db, &keys, MAX_BLOCK)
-        .await?
+    let mut shared: HashMap<i64, Vec<String>> = HashMap::new();
+    for (key, id) in store::candidate_ids(db, &keys, MAX_BLOCK).await? {
+        if Some(id) != exclude {
+            shared.entry(id).or_default().push(key);
+        }
+    }
+    let ids: Vec<i64> = shared
         .into_iter()
-        .map(|(_, id)| id)
-        .filter(|id| Some(*id) != exclude)
-        .collect::<HashSet<_>>()
-        .into_iter()
+        .filter(|(_, keys)| worth_comparing(keys.iter().map(String::as_str)))
+        .map(|(id, _)| id)
         .collect();
     let records = store::records(db, &ids).await?;
     let mut out: Vec<Candidate> = records
@@ -83,8 +86,25 @@ pub(crate) async fn best_matches(
     for (k, id) in store::candidate_ids(db, &all, MAX_BLOCK).await? {
         by_key.entry(k).or_default().push(id);
     }
-    let ids: Vec<i64> = by_key
-        .values()
+    // Per record of the batch, the stored customers worth comparing with it.
+    let wanted: Vec<Vec<i64>> = keys
+        .iter()
+        .map(|keys| {
+            let mut shared: HashMap<i64, Vec<&str>> = HashMap::new();
+            for k in keys {
+                for id in by_key.get(k).into_iter().flatten() {
+                    shared.entry(*id).or_default().push(k);
+                }
+            }
+            shared
+                .into_iter()
+                .filter(|(_, keys)| worth_comparing(keys.iter().copied()))
+                .map(|(id, _)| id)
+                .collect()
+        })
+        .collect();
+    let ids: Vec<i64> = wanted
+        .iter()
         .flatten()
         .copied()
         .collect::<HashSet<_>>()
@@ -93,14 +113,8 @@ pub(crate) async fn best_matches(
     let records = store::records(db, &ids).await?;
     Ok(batch
         .iter()
-        .zip(&keys)
-        .map(|(record, keys)| {
-            let ids: HashSet<i64> = keys
-                .iter()
-                .filter_map(|k| by_key.get(k))
-                .flatten()
-                .copied()
-                .collect();
+        .zip(wanted)
+        .map(|(record, ids)| {
             ids.into_iter()
                 .filter_map(|id| {
                     let (number, other) = records.get(&id)?;

@@ -17,7 +17,7 @@ mod score;
 #[cfg(test)]
 mod tests;
 
-pub use keys::{MAX_KEY_BYTES, blocking_keys};
+pub use keys::{MAX_KEY_BYTES, blocking_keys, worth_comparing};
 pub use labelled::{Quality, evaluate, labelled_set};
 pub use normalize::{normalize_house_number, normalize_street};
 pub use phonetics::koelner_phonetik;
