@@ -256,91 +256,111 @@ impl App {
 
     /// Finds duplicate pairs over the whole base through the blocking keys (never all pairs)
     /// and adds them to the review queue. `progress(keys_read)` is called per page.
+    ///
+    /// Keys are read in key order, a page at a time; each block (customers sharing a key) is
+    /// compared pair by pair, but a pair only at the first key the two share (so a pair that
+    /// shares five keys is compared once without a set of all pairs in memory) and only if it
+    /// is worth comparing (`worth_comparing`: a strong key or two keys).
     pub async fn scan_duplicates(
         &self,
         actor: &Actor,
         progress: &(dyn Fn(u64) + Sync),
     ) -> Result<ScanReport> {
+        self.scan_duplicates_paged(actor, SCAN_PAGE, progress).await
+    }
+
+    /// [`App::scan_duplicates`] reading `page` keys at a time (tests use tiny pages to cross
+    /// page boundaries inside blocks).
+    pub async fn scan_duplicates_paged(
+        &self,
+        actor: &Actor,
+        page_size: i64,
+        progress: &(dyn Fn(u64) + Sync),
+    ) -> Result<ScanReport> {
+        let page_size = page_size.max(1);
         let mut report = ScanReport::default();
-        let mut pairs: HashSet<(i64, i64)> = HashSet::new();
+        let now = Utc::now();
         let mut after: Option<(String, i64)> = None;
-        let mut block: Vec<i64> = Vec::new();
-        let mut block_key = String::new();
-        let mut flush = |block: &mut Vec<i64>, report: &mut ScanReport| {
-            if block.len() > MAX_BLOCK {
-                report.blocks_skipped += 1;
-            } else {
-                for (i, a) in block.iter().enumerate() {
-                    for b in &block[i + 1..] {
-                        pairs.insert((*a.min(b), *a.max(b)));
-                    }
-                }
-            }
-            block.clear();
-        };
+        // A block may run over the end of a page: it is carried into the next.
+        let mut carry: Vec<(String, i64)> = Vec::new();
         loop {
             let mut conn = self.store.acquire().await?;
-            let page = store::key_page(&mut conn.db(), after.as_ref(), SCAN_PAGE).await?;
-            drop(conn);
-            let Some(last) = page.last().cloned() else {
-                break;
-            };
+            let page = store::key_page(&mut conn.db(), after.as_ref(), page_size).await?;
+            let done = (page.len() as i64) < page_size;
+            after = page.last().cloned();
             report.keys_read += page.len() as u64;
-            for (key, id) in page {
-                if key != block_key {
-                    flush(&mut block, &mut report);
-                    block_key = key;
-                }
-                block.push(id);
+            let mut rows = std::mem::take(&mut carry);
+            rows.extend(page);
+            if !done && let Some(last_key) = rows.last().map(|r| r.0.clone()) {
+                // By equality, not `<`: PostgreSQL may order keys by a locale collation.
+                let cut = rows
+                    .iter()
+                    .rposition(|r| r.0 != last_key)
+                    .map_or(0, |p| p + 1);
+                carry = rows.split_off(cut);
             }
-            after = Some(last);
-            progress(report.keys_read);
-        }
-        flush(&mut block, &mut report);
-
-        // Compare each candidate pair once, loading records in batches.
-        let mut ordered: Vec<(i64, i64)> = pairs.into_iter().collect();
-        ordered.sort_unstable();
-        let now = Utc::now();
-        let mut cache: HashMap<i64, Option<DedupRecord>> = HashMap::new();
-        for batch in ordered.chunks(5_000) {
-            let missing: Vec<i64> = batch
+            let mut blocks: Vec<(&str, Vec<i64>)> = Vec::new();
+            for (key, id) in &rows {
+                match blocks.last_mut() {
+                    Some((k, ids)) if k == key => ids.push(*id),
+                    _ => blocks.push((key, vec![*id])),
+                }
+            }
+            blocks.retain(|(_, ids)| {
+                let keep = ids.len() <= MAX_BLOCK;
+                report.blocks_skipped += u64::from(!keep);
+                keep && ids.len() > 1
+            });
+            let ids: Vec<i64> = blocks
                 .iter()
-                .flat_map(|(a, b)| [*a, *b])
-                .filter(|id| !cache.contains_key(id))
+                .flat_map(|(_, ids)| ids.iter().copied())
                 .collect::<HashSet<_>>()
                 .into_iter()
                 .collect();
-            let mut conn = self.store.acquire().await?;
-            let mut loaded = store::records(&mut conn.db(), &missing).await?;
+            let keys_of = store::keys_of(&mut conn.db(), &ids).await?;
+            let records = store::records(&mut conn.db(), &ids).await?;
             drop(conn);
-            for id in missing {
-                cache.insert(id, loaded.remove(&id).map(|(_, r)| r));
-            }
             let mut found = Vec::new();
-            for (a, b) in batch {
-                let (Some(Some(ra)), Some(Some(rb))) = (cache.get(a), cache.get(b)) else {
-                    continue;
-                };
-                report.comparisons += 1;
-                let m = compare(ra, rb);
-                if m.score >= DEFAULT_THRESHOLD {
-                    found.push(FoundPair {
-                        customer_a: *a,
-                        customer_b: *b,
-                        score: i64::from(m.score),
-                        reasons: m.reasons,
-                    });
+            for (key, ids) in &blocks {
+                for (i, a) in ids.iter().enumerate() {
+                    for b in &ids[i + 1..] {
+                        let (Some(ka), Some(kb)) = (keys_of.get(a), keys_of.get(b)) else {
+                            continue;
+                        };
+                        let shared: Vec<&str> = ka
+                            .iter()
+                            .filter(|k| kb.contains(k))
+                            .map(String::as_str)
+                            .collect();
+                        if shared.first() != Some(key) || !worth_comparing(shared) {
+                            continue;
+                        }
+                        let (Some((_, ra)), Some((_, rb))) = (records.get(a), records.get(b))
+                        else {
+                            continue;
+                        };
+                        report.comparisons += 1;
+                        let m = compare(ra, rb);
+                        if m.score >= DEFAULT_THRESHOLD {
+                            found.push(FoundPair {
+                                customer_a: *a.min(b),
+                                customer_b: *a.max(b),
+                                score: i64::from(m.score),
+                                reasons: m.reasons,
+                            });
+                        }
+                    }
                 }
             }
             report.pairs_found += found.len() as u64;
-            let mut tx = self.store.begin_write().await?;
-            report.pairs_added += store::save_pairs(&mut tx.db(), &found, now).await?;
-            tx.commit().await?;
-            // The records of a pair's smaller id are not needed once its pairs are done; the
-            // cache stays bounded by keeping only what the next batch may need.
-            if cache.len() > 200_000 {
-                cache.clear();
+            if !found.is_empty() {
+                let mut tx = self.store.begin_write().await?;
+                report.pairs_added += store::save_pairs(&mut tx.db(), &found, now).await?;
+                tx.commit().await?;
+            }
+            progress(report.keys_read);
+            if done {
+                break;
             }
         }
         let mut tx = self.store.begin_write().await?;

@@ -171,6 +171,27 @@ pub async fn records(
     Ok(out)
 }
 
+/// The blocking keys of these customers, each list sorted.
+pub async fn keys_of(db: &mut Db<'_>, ids: &[i64]) -> crate::Result<HashMap<i64, Vec<String>>> {
+    let mut out: HashMap<i64, Vec<String>> = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        let mut q = Query::select();
+        q.columns(["customer_id", "dedup_key"])
+            .from("dedup_keys")
+            .and_where(Expr::col("customer_id").is_in(chunk.iter().copied()))
+            .order_by("customer_id", Order::Asc)
+            .order_by("dedup_key", Order::Asc);
+        let rows: Vec<(i64, String)> = with_db!(db, c, pg => {
+            let (sql, values) = if pg { q.build_sqlx(PostgresQueryBuilder) } else { q.build_sqlx(SqliteQueryBuilder) };
+            sqlx::query_as_with(AssertSqlSafe(sql), values).fetch_all(&mut *c).await?
+        });
+        for (id, key) in rows {
+            out.entry(id).or_default().push(key);
+        }
+    }
+    Ok(out)
+}
+
 /// One page of all blocking keys in key order, for a scan over the whole base.
 pub async fn key_page(
     db: &mut Db<'_>,
