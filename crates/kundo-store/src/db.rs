@@ -148,6 +148,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "segments",
         include_str!("../migrations/sqlite/0004_segments.sql"),
     ),
+    (
+        6,
+        "campaigns",
+        include_str!("../migrations/sqlite/0006_campaigns.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -169,6 +174,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         4,
         "segments",
         include_str!("../migrations/postgres/0004_segments.sql"),
+    ),
+    (
+        6,
+        "campaigns",
+        include_str!("../migrations/postgres/0006_campaigns.sql"),
     ),
 ];
 
