@@ -268,7 +268,10 @@ pub struct Results {
 
 /// The RFM group of a code: its recency digit (`R5` = bought most recently), or `unscored`.
 pub fn rfm_group(rfm: Option<&str>) -> String {
-    match rfm.and_then(|c| c.chars().next()).filter(char::is_ascii_digit) {
+    match rfm
+        .and_then(|c| c.chars().next())
+        .filter(char::is_ascii_digit)
+    {
         Some(d) => format!("R{d}"),
         None => "unscored".into(),
     }
@@ -554,7 +557,10 @@ mod tests {
     fn unreachable_members_carry_their_reasons() {
         let mut r = reach();
         r.reported_deceased = true;
-        assert_eq!(choose_channel(&r, BOTH), Choice::Unreachable("deceased".into()));
+        assert_eq!(
+            choose_channel(&r, BOTH),
+            Choice::Unreachable("deceased".into())
+        );
         let mut r = reach();
         r.email_consent = Some("revoked".into());
         r.postal_status = Some("research".into());
@@ -585,7 +591,10 @@ mod tests {
     #[test]
     fn inbound_channels_are_read_from_channel_or_kind() {
         assert_eq!(inbound_channel(None, "email"), Some(Channel::Email));
-        assert_eq!(inbound_channel(Some("Letter"), "note"), Some(Channel::Letter));
+        assert_eq!(
+            inbound_channel(Some("Letter"), "note"),
+            Some(Channel::Letter)
+        );
         assert_eq!(inbound_channel(Some("phone"), "call"), None);
         assert_eq!(inbound_channel(Some(""), "letter"), Some(Channel::Letter));
     }
