@@ -619,6 +619,15 @@ mod tests {
     }
 
     #[test]
+    fn marketing_may_run_campaigns_and_the_store_may_not() {
+        use crate::auth::{Role, allows};
+        assert!(allows(Role::Marketing.scopes(), "campaigns:write"));
+        assert!(allows(Role::Marketing.scopes(), "segments:read"));
+        assert!(!allows(Role::Store.scopes(), "campaigns:write"));
+        assert!(!allows(Role::Service.scopes(), "campaigns:write"));
+    }
+
+    #[test]
     fn bands() {
         assert_eq!(orders_band(0), "0");
         assert_eq!(orders_band(1), "1");
