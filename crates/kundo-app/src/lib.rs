@@ -3,6 +3,8 @@
 //! transaction.
 
 pub mod auth;
+pub mod automation;
+pub mod campaigns;
 pub mod cases;
 pub mod csv_io;
 pub mod customers;

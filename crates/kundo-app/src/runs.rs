@@ -237,65 +237,20 @@ impl App {
         let now = Utc::now();
         let mut tx = self.store.begin_write().await?;
         let vouchers = store::of_run(&mut tx.db(), run_id).await?;
-        let ids: Vec<i64> = vouchers.iter().filter_map(|v| v.customer_id).collect();
-        let people: std::collections::HashMap<i64, store::LetterRow> =
-            store::letter_rows(&mut tx.db(), &ids)
-                .await?
-                .into_iter()
-                .map(|r| (r.customer_id, r))
-                .collect();
-        let mut w = csv::Writer::from_writer(Vec::new());
-        w.write_record(LETTERSHOP_COLUMNS)
-            .map_err(|e| AppError::Io(e.to_string()))?;
-        let (mut letters, mut no_address, mut no_consent) = (0i64, 0i64, 0i64);
-        for v in &vouchers {
-            let Some(p) = v.customer_id.and_then(|c| people.get(&c)) else {
-                continue;
-            };
-            if p.postal_status.as_deref() != Some("ok") {
-                no_address += 1;
-                continue;
-            }
-            if p.letter_consent.as_deref() != Some("granted") || p.mail_blocked {
-                no_consent += 1;
-                continue;
-            }
-            let s = |o: &Option<String>| o.clone().unwrap_or_default();
-            let value = if v.value_type == "percent" {
-                format!("{}%", money(v.value))
-            } else {
-                money(v.value)
-            };
-            w.write_record([
-                p.customer_number.clone(),
-                s(&p.salutation),
-                s(&p.title),
-                s(&p.first_name),
-                s(&p.last_name),
-                s(&p.company_name),
-                s(&p.street),
-                s(&p.house_number),
-                s(&p.address_line2),
-                s(&p.postcode),
-                s(&p.city),
-                s(&p.country),
-                kundo_core::voucher_code::display(&v.code),
-                v.code.clone(),
-                value,
-                v.currency.clone(),
-                (v.valid_until - Duration::days(1))
-                    .format("%Y-%m-%d")
-                    .to_string(),
-                format!("{kind} {period}"),
-                format!("{kind}-voucher"),
-                // Machine-readable on the letter (e.g. KdInfoDMC), so a return matches exactly.
-                format!("{}/{kind}-{period}", p.customer_number),
-            ])
-            .map_err(|e| AppError::Io(e.to_string()))?;
-            letters += 1;
-        }
-        let content = String::from_utf8(w.into_inner().map_err(|e| AppError::Io(e.to_string()))?)
-            .map_err(|e| AppError::Io(e.to_string()))?;
+        let batch = write_lettershop(
+            &mut tx.db(),
+            &vouchers,
+            &format!("{kind} {period}"),
+            &format!("{kind}-voucher"),
+            &format!("{kind}-{period}"),
+        )
+        .await?;
+        let (letters, no_address, no_consent, content) = (
+            batch.letters,
+            batch.left_out_address,
+            batch.left_out_consent,
+            batch.content,
+        );
         store::save_lettershop_batch(&mut tx.db(), run_id, letters, &content, now).await?;
         store::finish_run(&mut tx.db(), run_id, letters, no_address, no_consent, now).await?;
         kundo_store::audit::emit(
@@ -337,4 +292,90 @@ impl App {
     pub async fn run(&self, id: i64) -> Result<RunRow> {
         self.run_state(id).await
     }
+}
+
+/// A lettershop batch (DOMAIN §8) and what was left out of it.
+pub(crate) struct LetterBatch {
+    pub content: String,
+    pub letters: i64,
+    pub left_out_address: i64,
+    pub left_out_consent: i64,
+}
+
+/// Writes the lettershop CSV for vouchers (runs and campaigns share it, so that the lettershop
+/// gets one format): one row per voucher whose customer's current main address is `ok`, who
+/// has not refused letters (latest statement granted) and has no mail block (reported
+/// deceased, postal advertising refused); the others are counted. `batch` goes into each
+/// letter's machine-readable reference after the customer number, so a return matches exactly.
+pub(crate) async fn write_lettershop(
+    db: &mut kundo_store::Db<'_>,
+    vouchers: &[store::VoucherRow],
+    campaign: &str,
+    template: &str,
+    batch: &str,
+) -> Result<LetterBatch> {
+    let ids: Vec<i64> = vouchers.iter().filter_map(|v| v.customer_id).collect();
+    let people: std::collections::HashMap<i64, store::LetterRow> = store::letter_rows(db, &ids)
+        .await?
+        .into_iter()
+        .map(|r| (r.customer_id, r))
+        .collect();
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(LETTERSHOP_COLUMNS)
+        .map_err(|e| AppError::Io(e.to_string()))?;
+    let (mut letters, mut no_address, mut no_consent) = (0i64, 0i64, 0i64);
+    for v in vouchers {
+        let Some(p) = v.customer_id.and_then(|c| people.get(&c)) else {
+            continue;
+        };
+        if p.postal_status.as_deref() != Some("ok") {
+            no_address += 1;
+            continue;
+        }
+        if p.letter_consent.as_deref() != Some("granted") || p.mail_blocked {
+            no_consent += 1;
+            continue;
+        }
+        let s = |o: &Option<String>| o.clone().unwrap_or_default();
+        let value = if v.value_type == "percent" {
+            format!("{}%", money(v.value))
+        } else {
+            money(v.value)
+        };
+        w.write_record([
+            p.customer_number.clone(),
+            s(&p.salutation),
+            s(&p.title),
+            s(&p.first_name),
+            s(&p.last_name),
+            s(&p.company_name),
+            s(&p.street),
+            s(&p.house_number),
+            s(&p.address_line2),
+            s(&p.postcode),
+            s(&p.city),
+            s(&p.country),
+            kundo_core::voucher_code::display(&v.code),
+            v.code.clone(),
+            value,
+            v.currency.clone(),
+            (v.valid_until - Duration::days(1))
+                .format("%Y-%m-%d")
+                .to_string(),
+            campaign.to_string(),
+            template.to_string(),
+            // Machine-readable on the letter (e.g. KdInfoDMC), so a return matches exactly.
+            format!("{}/{batch}", p.customer_number),
+        ])
+        .map_err(|e| AppError::Io(e.to_string()))?;
+        letters += 1;
+    }
+    let content = String::from_utf8(w.into_inner().map_err(|e| AppError::Io(e.to_string()))?)
+        .map_err(|e| AppError::Io(e.to_string()))?;
+    Ok(LetterBatch {
+        content,
+        letters,
+        left_out_address: no_address,
+        left_out_consent: no_consent,
+    })
 }

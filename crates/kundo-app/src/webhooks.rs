@@ -40,13 +40,13 @@ pub fn backoff(failures: i64) -> chrono::Duration {
     chrono::Duration::seconds(1i64 << failures.clamp(0, 12)).min(chrono::Duration::hours(1))
 }
 
-struct Target {
+pub(crate) struct Target {
     host: String,
     port: u16,
     path: String,
 }
 
-fn parse_url(url: &str) -> std::result::Result<Target, String> {
+pub(crate) fn parse_url(url: &str) -> std::result::Result<Target, String> {
     let rest = url
         .strip_prefix("http://")
         .ok_or("must start with http:// (see the webhook docs for TLS)")?;
@@ -80,13 +80,24 @@ async fn post(
     headers: &[(&str, String)],
     body: &str,
 ) -> std::result::Result<u16, String> {
+    send("POST", url, headers, body).await
+}
+
+/// Sends one JSON body with `method` over plain HTTP/1.1 (also the marketing automation
+/// adapter's client); the status code, or what went wrong.
+pub(crate) async fn send(
+    method: &str,
+    url: &str,
+    headers: &[(&str, String)],
+    body: &str,
+) -> std::result::Result<u16, String> {
     let t = parse_url(url)?;
     let attempt = async {
         let mut s = tokio::net::TcpStream::connect((t.host.as_str(), t.port))
             .await
             .map_err(|e| e.to_string())?;
         let mut req = format!(
-            "POST {} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\nUser-Agent: kundo-webhooks\r\n",
+            "{method} {} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\nUser-Agent: kundo\r\n",
             t.path,
             t.host,
             body.len()

@@ -2,6 +2,7 @@
 
 pub mod attributes;
 pub mod auth;
+pub mod campaign;
 pub mod contact;
 pub mod customer;
 pub mod dedup;

@@ -153,6 +153,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "scores",
         include_str!("../migrations/sqlite/0005_scores.sql"),
     ),
+    (
+        6,
+        "campaigns",
+        include_str!("../migrations/sqlite/0006_campaigns.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -179,6 +184,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         5,
         "scores",
         include_str!("../migrations/postgres/0005_scores.sql"),
+    ),
+    (
+        6,
+        "campaigns",
+        include_str!("../migrations/postgres/0006_campaigns.sql"),
     ),
 ];
 

@@ -8,6 +8,7 @@ pub mod activities;
 pub mod attributes;
 pub mod audit;
 pub mod auth;
+pub mod campaigns;
 pub mod cases;
 pub mod customers;
 mod db;

@@ -143,6 +143,10 @@ pub async fn move_owned(
         "UPDATE segment_snapshots SET member_count = member_count - 1 WHERE id IN \
          (SELECT snapshot_id FROM segment_members WHERE customer_id = $1) AND $2 = $2",
         "DELETE FROM segment_members WHERE customer_id = $1 AND $2 = $2",
+        // Campaign membership follows the person (results count the survivor's purchases);
+        // where both were members, the duplicate's row stays as the record of what it got.
+        "UPDATE campaign_members SET customer_id = $2 WHERE customer_id = $1 AND NOT EXISTS \
+         (SELECT 1 FROM campaign_members o WHERE o.customer_id = $2 AND o.campaign_id = campaign_members.campaign_id)",
         // Scores are recomputed for the survivor by the next scoring run.
         "DELETE FROM customer_scores WHERE customer_id = $1 AND $2 = $2",
         "DELETE FROM dedup_keys WHERE customer_id = $1 AND $2 = $2",

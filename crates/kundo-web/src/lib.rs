@@ -3,6 +3,7 @@
 
 mod admin;
 pub mod auth;
+mod campaigns;
 mod customers;
 mod history;
 pub mod json;
@@ -214,6 +215,20 @@ pub fn router(app: App) -> Router {
             get(segments::members_csv),
         )
         .route("/api/v1/segments/{id}/snapshots", post(segments::snapshot))
+        .route(
+            "/api/v1/campaigns",
+            get(campaigns::list).post(campaigns::create),
+        )
+        .route("/api/v1/campaigns/{id}", get(campaigns::get_one))
+        .route("/api/v1/campaigns/{id}/start", post(campaigns::start))
+        .route("/api/v1/campaigns/{id}/results", get(campaigns::results))
+        .route("/api/v1/campaigns/{id}/members", get(campaigns::members))
+        .route(
+            "/api/v1/campaigns/{id}/lettershop.csv",
+            get(campaigns::lettershop),
+        )
+        .route("/api/v1/campaigns/{id}/email.csv", get(campaigns::email))
+        .route("/api/v1/campaigns/{id}/sync", post(campaigns::sync))
         .fallback(|| async { Problem::new(StatusCode::NOT_FOUND, "not-found", "No such route") })
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -186,6 +186,39 @@ pub const ROUTES: &[(&str, &str, Option<&str>)] = &[
         "/api/v1/segments/{id}/snapshots",
         Some("segments:write"),
     ),
+    ("GET", "/api/v1/campaigns", Some("segments:read")),
+    ("POST", "/api/v1/campaigns", Some("campaigns:write")),
+    ("GET", "/api/v1/campaigns/{id}", Some("segments:read")),
+    (
+        "POST",
+        "/api/v1/campaigns/{id}/start",
+        Some("campaigns:write"),
+    ),
+    (
+        "GET",
+        "/api/v1/campaigns/{id}/results",
+        Some("segments:read"),
+    ),
+    (
+        "GET",
+        "/api/v1/campaigns/{id}/members",
+        Some("segments:read"),
+    ),
+    (
+        "GET",
+        "/api/v1/campaigns/{id}/lettershop.csv",
+        Some("campaigns:write"),
+    ),
+    (
+        "GET",
+        "/api/v1/campaigns/{id}/email.csv",
+        Some("campaigns:write"),
+    ),
+    (
+        "POST",
+        "/api/v1/campaigns/{id}/sync",
+        Some("campaigns:write"),
+    ),
 ];
 
 /// `Some(scope)` for a listed route, `None` for one that is not listed.

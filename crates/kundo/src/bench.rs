@@ -79,6 +79,15 @@ pub enum BenchWhat {
         #[arg(long, default_value_t = 5)]
         runs: usize,
     },
+    /// A campaign start over a segment of all customers (at least N, demo data is added if
+    /// needed): snapshot, control draw, channels, voucher issuance, contacts and the files.
+    Campaign {
+        #[arg(long, default_value_t = 200_000)]
+        members: u64,
+        /// Control group share in basis points.
+        #[arg(long, default_value_t = 1000)]
+        control: i64,
+    },
     /// CSV import rate: generates N customers as CSV, then imports them.
     Import {
         #[arg(long, default_value_t = 1_000_000)]
@@ -277,6 +286,7 @@ pub async fn run(db: &DbArgs, file: &FileConfig, what: BenchWhat) -> Result<(), 
             scan,
         } => crate::bench_quality::duplicates(&app, customers, checks, scan).await?,
         BenchWhat::Scores { date } => bench_scores(&app, date).await?,
+        BenchWhat::Campaign { members, control } => bench_campaign(&app, members, control).await?,
         BenchWhat::Search { customers, queries } => {
             ensure_customers(&app, customers).await?;
             let terms = [
@@ -927,5 +937,68 @@ async fn bench_scores(app: &App, date: Option<String>) -> Result<(), String> {
         (None, Some(e)) => println!("models not fitted: {e}"),
         (None, None) => println!("models not fitted"),
     }
+    Ok(())
+}
+
+async fn bench_campaign(app: &App, members: u64, control: i64) -> Result<(), String> {
+    ensure_customers(app, members).await?;
+    let tag = chrono::Utc::now().format("%Y%m%d%H%M%S").to_string();
+    let actor = Actor::cli();
+    let segment = app
+        .create_segment(
+            &actor,
+            kundo_app::segments::SegmentInput {
+                name: format!("bench campaign {tag}"),
+                definition: serde_json::json!({"field": "kind", "op": "in", "value": ["person", "organization"]}),
+                kind: None,
+            },
+            chrono::Utc::now().date_naive(),
+        )
+        .await
+        .map_err(crate::describe)?;
+    let input: kundo_app::campaigns::CampaignInput = serde_json::from_value(serde_json::json!({
+        "name": format!("bench {tag}"), "segment_id": segment.id, "value_type": "percent",
+        "value": 1000, "validity_days": 28, "control_share_bp": control, "seed": 42
+    }))
+    .map_err(|e| e.to_string())?;
+    let c = app
+        .create_campaign(&actor, input)
+        .await
+        .map_err(crate::describe)?;
+    let id = c.campaign.id;
+    let t0 = Instant::now();
+    app.start_campaign(
+        &actor,
+        id,
+        kundo_app::campaigns::StartLimit {
+            max_steps: Some(0),
+            step: None,
+        },
+    )
+    .await
+    .map_err(crate::describe)?;
+    let freeze = t0.elapsed().as_secs_f64();
+    let c = app
+        .start_campaign(&actor, id, Default::default())
+        .await
+        .map_err(crate::describe)?
+        .campaign;
+    let total = t0.elapsed().as_secs_f64();
+    println!(
+        "campaign start over {} members ({} target, {} control): freeze (snapshot, draw, channels) {freeze:.1} s; \
+         {} vouchers with contacts, {} lettershop rows, {} email rows in {:.1} s; total {total:.1} s ({:.0} members/s)",
+        c.members,
+        c.target_members,
+        c.control_members,
+        c.vouchers_issued,
+        c.letters,
+        c.emails,
+        total - freeze,
+        c.members as f64 / total.max(1e-9)
+    );
+    println!(
+        "channels: {} email, {} letter, {} unreachable",
+        c.email_members, c.letter_members, c.unreachable
+    );
     Ok(())
 }

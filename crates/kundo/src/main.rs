@@ -4,6 +4,7 @@
 mod bench;
 mod bench_marketing;
 mod bench_quality;
+mod campaigns;
 mod config;
 mod progress;
 mod quality_cli;
@@ -110,6 +111,11 @@ enum Command {
     Segment {
         #[command(subcommand)]
         command: segments::SegmentCommand,
+    },
+    /// Campaigns: create, start, results (rules: docs/campaigns.md).
+    Campaign {
+        #[command(subcommand)]
+        command: campaigns::CampaignCommand,
     },
     /// Measure throughput and latency (see BENCHMARKS.md).
     Bench {
@@ -468,6 +474,10 @@ async fn run(cli: Cli) -> Result<(), String> {
             let app = App::new(open(&cli.db, &file).await?);
             segments::run(&app, command).await
         }
+        Command::Campaign { command } => {
+            let app = App::new(open(&cli.db, &file).await?);
+            campaigns::run(&app, command).await
+        }
         Command::Bench { what } => bench::run(&cli.db, &file, what).await,
         Command::Run { job } => {
             let app = app_for(&cli.db, &file).await?;
@@ -752,6 +762,7 @@ async fn serve(
     }
     tokio::spawn(scheduler::run(app.clone()));
     tokio::spawn(scheduler::webhooks(app.clone()));
+    tokio::spawn(scheduler::campaigns(app.clone()));
     let router = kundo_web::router(app);
     println!(
         "Kundo is listening on http://{addr} ({})",

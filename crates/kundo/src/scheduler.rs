@@ -88,3 +88,24 @@ pub async fn webhooks(app: App) {
         }
     }
 }
+
+/// Starts scheduled campaigns when their time has come and resumes interrupted starts, once a
+/// minute. A start that runs at the same time elsewhere is safe: each step locks the campaign.
+pub async fn campaigns(app: App) {
+    let actor = Actor {
+        name: "scheduler".into(),
+        scopes: vec!["admin".into()],
+        csrf_token: None,
+    };
+    let mut tick = tokio::time::interval(Duration::from_secs(60));
+    loop {
+        tick.tick().await;
+        match app.start_due_campaigns(&actor).await {
+            Ok(n) if n > 0 => tracing::info!(campaigns = n, "campaigns started or resumed"),
+            Ok(_) => {}
+            Err(e) => {
+                tracing::error!(error = %e, "starting a campaign failed; retrying in a minute")
+            }
+        }
+    }
+}
