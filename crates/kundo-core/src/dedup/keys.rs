@@ -92,9 +92,9 @@ fn truncate_at_char(s: &mut String, max: usize) {
 /// score 45, a shared surname and postcode with another first name at most 46. So the check at
 /// creation compares only records that share a strong key (`a:`, `e:`, `p:`) or two keys (both
 /// `b:` keys of a birth date count: the initials of both names agree), which keeps it at a
-/// handful of records in a base of millions. On the labelled set 3 of 2,246 likely pairs share
-/// less (swapped names with a typo after a move); the scan, which compares every pair of a
-/// block, still finds those.
+/// handful of records in a base of millions. The check and the scan both use it. On the labelled
+/// set 3 of 2,246 likely pairs share less (swapped names with a typo after a move): recall
+/// through the filter is 0.985 instead of 0.987.
 pub fn worth_comparing<'a>(shared: impl IntoIterator<Item = &'a str>) -> bool {
     let mut count = 0;
     for key in shared {

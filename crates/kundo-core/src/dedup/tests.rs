@@ -885,8 +885,8 @@ fn every_likely_pair_of_the_labelled_set_passes_the_candidate_filter() {
             missed.push((keys[*i].clone(), keys[*j].clone()));
         }
     }
-    // What the filter loses at creation (the scan still compares every pair of a block):
-    // swapped names with a typo after a move, sharing one birth-date key. Measured: 3 of 2,246.
+    // What the filter loses (check and scan alike): swapped names with a typo after a move,
+    // sharing one birth-date key. Measured: 3 of 2,246.
     println!(
         "{} of {} likely pairs share too little for the check at creation",
         missed.len(),
