@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 
 use chrono::{Datelike, Duration, NaiveDate, TimeZone, Utc};
-use kundo_app::customers::Created;
+use kundo_app::customers::{Created, DuplicateCheck};
 use kundo_app::receipts::{LineInput, ReceiptInput};
 use kundo_app::segments::SegmentInput;
 use kundo_app::{Actor, App, AppError};
@@ -232,7 +232,10 @@ async fn load(app: &App, people: &mut [Person]) {
             "consents": consents, "attributes": attributes
         }))
         .unwrap();
-        p.number = match app.create_customer(&Actor::cli(), input, None).await {
+        p.number = match app
+            .create_customer(&Actor::cli(), input, None, DuplicateCheck::CreateAnyway)
+            .await
+        {
             Ok(Created::New(v)) => v.customer_number,
             Ok(Created::Replayed { .. }) => unreachable!(),
             Err(e) => panic!("{e:?}"),

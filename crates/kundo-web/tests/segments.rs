@@ -4,7 +4,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use http_body_util::BodyExt;
-use kundo_app::customers::Created;
+use kundo_app::customers::{Created, DuplicateCheck};
 use kundo_app::{Actor, App};
 use kundo_core::customer::CustomerInput;
 use kundo_store::testing;
@@ -81,7 +81,10 @@ async fn segment_routes() {
                 "addresses": [{"street": "Hauptstrasse", "house_number": "1", "postcode": "3011", "city": "Bern"}]
             }))
             .unwrap();
-            let Ok(Created::New(v)) = app.create_customer(&Actor::cli(), input, None).await else {
+            let Ok(Created::New(v)) = app
+                .create_customer(&Actor::cli(), input, None, DuplicateCheck::CreateAnyway)
+                .await
+            else {
                 panic!("{db}: customer not created");
             };
             if gender == "female" {

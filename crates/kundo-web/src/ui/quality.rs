@@ -340,17 +340,17 @@ fn choices_of(form: &Form) -> BTreeMap<String, String> {
         .collect()
 }
 
+/// `sides` holds `a` (the survivor), `b` (the duplicate) and the review queue's `pair`.
 async fn merge_page(
     s: &AppState,
     ctx: &Ctx,
-    a: &str,
-    b: &str,
-    pair: &str,
+    sides: &Form,
     chosen: &BTreeMap<String, String>,
     preview: Option<CustomerView>,
     error: String,
 ) -> Response {
     let lang = ctx.lang;
+    let (a, b, pair) = (sides.get("a"), sides.get("b"), sides.get("pair"));
     let (va, vb) = match (s.app.customer(a).await, s.app.customer(b).await) {
         (Ok(x), Ok(y)) => (x, y),
         (Err(e), _) | (_, Err(e)) => return app_error(lang, e),
@@ -413,17 +413,7 @@ pub async fn merge_form(
     Query(p): Query<Vec<(String, String)>>,
 ) -> Response {
     let form = Form(p);
-    merge_page(
-        &s,
-        &ctx,
-        form.get("a"),
-        form.get("b"),
-        form.get("pair"),
-        &BTreeMap::new(),
-        None,
-        String::new(),
-    )
-    .await
+    merge_page(&s, &ctx, &form, &BTreeMap::new(), None, String::new()).await
 }
 
 fn errors_text(e: AppError) -> String {
@@ -446,32 +436,8 @@ pub async fn merge_preview(
     let chosen = choices_of(&form);
     let (a, b) = (form.get("a"), form.get("b"));
     match s.app.merge_preview(a, b, &chosen).await {
-        Ok(p) => {
-            merge_page(
-                &s,
-                &ctx,
-                a,
-                b,
-                form.get("pair"),
-                &chosen,
-                Some(p),
-                String::new(),
-            )
-            .await
-        }
-        Err(e) => {
-            merge_page(
-                &s,
-                &ctx,
-                a,
-                b,
-                form.get("pair"),
-                &chosen,
-                None,
-                errors_text(e),
-            )
-            .await
-        }
+        Ok(p) => merge_page(&s, &ctx, &form, &chosen, Some(p), String::new()).await,
+        Err(e) => merge_page(&s, &ctx, &form, &chosen, None, errors_text(e)).await,
     }
 }
 
@@ -484,18 +450,6 @@ pub async fn merge(
     let (a, b) = (form.get("a"), form.get("b"));
     match s.app.merge_customers(&ctx.actor, a, b, &chosen).await {
         Ok(out) => redirect(&format!("/ui/customers/{}", out.survivor.customer_number)),
-        Err(e) => {
-            merge_page(
-                &s,
-                &ctx,
-                a,
-                b,
-                form.get("pair"),
-                &chosen,
-                None,
-                errors_text(e),
-            )
-            .await
-        }
+        Err(e) => merge_page(&s, &ctx, &form, &chosen, None, errors_text(e)).await,
     }
 }
