@@ -10,6 +10,7 @@ pub mod audit;
 pub mod auth;
 pub mod cases;
 pub mod customers;
+pub mod dashboard;
 mod db;
 pub mod dedup;
 pub mod loyalty;

@@ -313,8 +313,26 @@ async fn customer(app: &App, first: &str, last: &str, postcode: &str, card: &str
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn staff_journeys_in_chromium() {
+/// The journeys make one large future; it runs on a thread with room for it.
+#[test]
+fn staff_journeys_in_chromium() {
+    let run = std::thread::Builder::new()
+        .stack_size(64 << 20)
+        .spawn(|| {
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .expect("runtime")
+                .block_on(Box::pin(journeys()))
+        })
+        .expect("thread");
+    if let Err(panic) = run.join() {
+        std::panic::resume_unwind(panic);
+    }
+}
+
+async fn journeys() {
     let required = std::env::var("KUNDO_REQUIRE_BROWSER").is_ok_and(|v| !v.is_empty());
     let chromedriver = find_binary(&["/usr/bin/chromedriver"]);
     let chromium = find_binary(&["/usr/bin/chromium", "/usr/bin/chromium-browser"]);
@@ -461,6 +479,10 @@ async fn staff_journeys_in_chromium() {
     assert!(csv.lines().count() >= 3, "header and two letters: {csv}");
     assert!(csv.contains("Meier"), "{csv}");
     d.screenshot("runs").await;
+
+    d.go(&format!("{base}/ui/dashboard")).await;
+    d.wait_for("svg.chart").await;
+    d.screenshot("dashboard").await;
 
     d.quit().await;
     let _ = stop.send(());

@@ -264,6 +264,7 @@ async fn roles_decide_menus_and_pages() {
     for path in [
         "/ui/segments",
         "/ui/segments/new",
+        "/ui/dashboard",
         "/ui/runs",
         "/ui/tasks",
         "/ui/customers/new",
@@ -299,6 +300,14 @@ async fn roles_decide_menus_and_pages() {
     assert!(seg.body.contains("/ui/segments/new"));
     assert!(seg.body.contains(r#"href="/ui/runs""#));
     assert!(!seg.body.contains(r#"href="/ui/customers/new""#));
+    let dash = ui.get("/ui/dashboard", Some(&marketing)).await;
+    assert_eq!(dash.status, StatusCode::OK);
+    assert_eq!(dash.body.matches("<svg").count(), 8, "eight charts");
+    assert!(dash.body.contains("<title>"), "numbers on hover");
+    assert!(
+        dash.body.contains("Bewertungslauf"),
+        "a note without scores"
+    );
     assert_eq!(
         ui.get("/ui/customers/new", Some(&marketing)).await.status,
         StatusCode::FORBIDDEN

@@ -308,6 +308,53 @@ const MESSAGES: &[(&str, &str, &str)] = &[
         "New customers per month",
     ),
     ("dash.month", "Monat", "Month"),
+    ("dash.table", "Zahlen", "Numbers"),
+    (
+        "dash.active",
+        "Aktive Kunden pro Monat",
+        "Active customers per month",
+    ),
+    (
+        "dash.lost",
+        "Verlorene Kunden pro Monat",
+        "Lost customers per month",
+    ),
+    ("dash.points_earned", "Punkte gesammelt", "Points earned"),
+    (
+        "dash.points_converted",
+        "Punkte umgewandelt",
+        "Points converted",
+    ),
+    (
+        "dash.vouchers_issued",
+        "Gutscheine ausgegeben",
+        "Vouchers issued",
+    ),
+    (
+        "dash.vouchers_redeemed",
+        "Gutscheine eingelöst",
+        "Vouchers redeemed",
+    ),
+    (
+        "dash.vouchers_expired",
+        "Gutscheine verfallen",
+        "Vouchers expired",
+    ),
+    (
+        "dash.rfm",
+        "RFM-Raster (Kunden je Recency × Frequency)",
+        "RFM grid (customers per recency × frequency)",
+    ),
+    (
+        "dash.rfm.none",
+        "Noch keine Bewertungen: der Bewertungslauf (RFM/CLV) hat noch keine Kunden bewertet.",
+        "No scores yet: the scoring job (RFM/CLV) has not scored any customers.",
+    ),
+    (
+        "dash.definitions",
+        "Aktiv: Einkauf im Monat. Verloren: letzter Einkauf genau 12 Monate vor dem Monat. Monate in UTC.",
+        "Active: purchased in the month. Lost: last purchase exactly 12 months before the month. Months in UTC.",
+    ),
     ("dash.count", "Anzahl", "Count"),
 ];
 

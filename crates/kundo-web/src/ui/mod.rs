@@ -4,6 +4,7 @@
 //! login page, and checks the CSRF token of every unsafe request (a hidden `csrf` form field or
 //! the `X-CSRF-Token` header of a script).
 
+mod dashboard;
 pub mod i18n;
 mod pages;
 mod quality;
@@ -72,6 +73,7 @@ pub const UI_ROUTES: &[(&str, &str, Option<&str>)] = &[
     ("POST", "/ui/runs/bonus", Some("runs:write")),
     ("GET", "/ui/segments", Some("segments:read")),
     ("GET", "/ui/segments/new", Some("segments:write")),
+    ("GET", "/ui/dashboard", Some("segments:read")),
     ("POST", "/ui/segments", Some("segments:write")),
 ];
 
@@ -91,6 +93,7 @@ const MENU: &[(&str, &str, &str)] = &[
     ("/ui/postal-returns", "nav.postal", "customers:write"),
     ("/ui/runs", "nav.runs", "runs:write"),
     ("/ui/segments", "nav.segments", "segments:read"),
+    ("/ui/dashboard", "nav.dashboard", "segments:read"),
 ];
 
 pub fn router(state: AppState) -> Router<AppState> {
@@ -130,6 +133,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/ui/runs/bonus", post(work::bonus_run))
         .route("/ui/segments", get(segments::list).post(segments::save))
         .route("/ui/segments/new", get(segments::builder))
+        .route("/ui/dashboard", get(dashboard::dashboard))
         .route_layer(axum::middleware::from_fn_with_state(state, guard))
 }
 
