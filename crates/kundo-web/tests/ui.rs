@@ -563,3 +563,177 @@ async fn a_customer_with_a_thousand_timeline_entries_renders_quickly() {
     assert!(more.contains("kind=call&#38;cursor=") || more.contains("kind=call&amp;cursor="));
     assert!(!calls.body.contains("<span class=\"tag\">visit</span>"));
 }
+
+#[tokio::test]
+async fn admin_creates_users_and_shows_a_new_key_once() {
+    let ui = Ui::new().await;
+    let admin = ui.user("boss", Role::Admin).await;
+    let marketing = ui.user("mkt", Role::Marketing).await;
+    assert_eq!(
+        ui.get("/ui/admin", Some(&marketing)).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let short = ui
+        .post(
+            "/ui/admin/users",
+            &admin,
+            &with_csrf(
+                &admin,
+                &[
+                    ("username", "eva"),
+                    ("password", "short"),
+                    ("role", "store"),
+                ],
+            ),
+        )
+        .await;
+    assert_eq!(short.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(short.body.contains(r#"id="f-password-err""#));
+    assert!(
+        !short.body.contains(r#"value="short""#),
+        "no password echoed"
+    );
+    let ok = ui
+        .post(
+            "/ui/admin/users",
+            &admin,
+            &with_csrf(
+                &admin,
+                &[
+                    ("username", "eva"),
+                    ("password", "long-enough-1"),
+                    ("role", "store"),
+                ],
+            ),
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER);
+    let none = ui
+        .post(
+            "/ui/admin/api-keys",
+            &admin,
+            &with_csrf(&admin, &[("name", "pos-zh01")]),
+        )
+        .await;
+    assert_eq!(none.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(none.body.contains(r#"id="scopes-err""#));
+    let key = ui
+        .post(
+            "/ui/admin/api-keys",
+            &admin,
+            &with_csrf(
+                &admin,
+                &[
+                    ("name", "pos-zh01"),
+                    ("scopes", "customers:read"),
+                    ("scopes", "receipts:write"),
+                ],
+            ),
+        )
+        .await;
+    assert_eq!(key.status, StatusCode::CREATED);
+    let secret = key
+        .body
+        .split("<code>kd_")
+        .nth(1)
+        .and_then(|s| s.split('<').next())
+        .map(|s| format!("kd_{s}"))
+        .unwrap();
+    assert!(
+        ui.app.authenticate_key(&secret).await.unwrap().is_some(),
+        "the shown key works"
+    );
+    let later = ui.get("/ui/admin", Some(&admin)).await;
+    assert!(!later.body.contains(&secret), "shown once");
+    assert!(later.body.contains("pos-zh01"));
+    assert!(later.body.contains("apikey.created"), "in the audit log");
+    assert!(later.body.contains("eva"));
+}
+
+#[tokio::test]
+async fn tasks_inbox_and_postal_returns() {
+    let ui = Ui::new().await;
+    let s = ui.user("svc", Role::Service).await;
+    let n = ui
+        .customer("Anna", "Müller", "anna@example.ch", "2900123456785")
+        .await;
+    let input = serde_json::from_value(
+        serde_json::json!({"kind": "callback", "title": "Rückruf Karte",
+        "team": "service", "customer_number": n}),
+    )
+    .unwrap();
+    let task = ui.app.create_task(&Actor::cli(), input).await.unwrap();
+    let inbox = ui.get("/ui/tasks?team=service&status=open", Some(&s)).await;
+    assert!(inbox.body.contains("Rückruf Karte"));
+    let other = ui.get("/ui/tasks?team=marketing", Some(&s)).await;
+    assert!(!other.body.contains("Rückruf Karte"));
+    let path = format!("/ui/tasks/{}", task.id);
+    let changed = ui
+        .post(
+            &format!("{path}/status"),
+            &s,
+            &with_csrf(&s, &[("version", "1"), ("status", "in_progress")]),
+        )
+        .await;
+    assert_eq!(changed.status, StatusCode::SEE_OTHER, "{}", changed.body);
+    let stale = ui
+        .post(
+            &format!("{path}/status"),
+            &s,
+            &with_csrf(&s, &[("version", "1"), ("status", "done")]),
+        )
+        .await;
+    assert_eq!(stale.status, StatusCode::PRECONDITION_FAILED);
+    let empty = ui
+        .post(
+            &format!("{path}/comments"),
+            &s,
+            &with_csrf(&s, &[("body", " ")]),
+        )
+        .await;
+    assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(empty.body.contains(r#"id="f-body-err""#));
+    ui.post(
+        &format!("{path}/comments"),
+        &s,
+        &with_csrf(&s, &[("body", "Kundin zurückgerufen")]),
+    )
+    .await;
+    let page = ui.get(&path, Some(&s)).await;
+    assert!(page.body.contains("Kundin zurückgerufen"));
+    assert!(
+        page.body
+            .contains(r#"<option value="in_progress" selected>"#)
+    );
+
+    let csv = format!("customer_number,reason\n{n},unbekannt verzogen\n99999999,verstorben\n");
+    let report = ui
+        .post("/ui/postal-returns", &s, &with_csrf(&s, &[("csv", &csv)]))
+        .await;
+    assert_eq!(report.status, StatusCode::OK);
+    assert!(report.body.contains(r#"id="report""#), "{}", report.body);
+    assert!(report.body.contains("99999999"), "unmatched line shown");
+    let bad = ui
+        .post(
+            "/ui/postal-returns",
+            &s,
+            &with_csrf(&s, &[("csv", "customer_number,reason\n1,kein Grund\n")]),
+        )
+        .await;
+    assert!(
+        bad.body.contains("<td>2</td><td>reason</td>"),
+        "{}",
+        bad.body
+    );
+    // The script's upload: the file's bytes as the body, the token in the header.
+    let req = Request::builder()
+        .method(Method::POST)
+        .uri("/ui/postal-returns")
+        .header(header::COOKIE, &s.cookie)
+        .header("x-csrf-token", &s.csrf)
+        .header(header::CONTENT_TYPE, "text/csv")
+        .body(Body::from(csv.clone()))
+        .unwrap();
+    let raw = ui.send(req).await;
+    assert!(raw.body.contains(r#"id="report""#));
+}

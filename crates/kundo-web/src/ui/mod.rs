@@ -4,6 +4,7 @@
 //! login page, and checks the CSRF token of every unsafe request (a hidden `csrf` form field or
 //! the `X-CSRF-Token` header of a script).
 
+mod admin;
 mod dashboard;
 pub mod i18n;
 mod pages;
@@ -74,6 +75,10 @@ pub const UI_ROUTES: &[(&str, &str, Option<&str>)] = &[
     ("GET", "/ui/segments", Some("segments:read")),
     ("GET", "/ui/segments/new", Some("segments:write")),
     ("GET", "/ui/dashboard", Some("segments:read")),
+    ("GET", "/ui/admin", Some("admin")),
+    ("POST", "/ui/admin/users", Some("admin")),
+    ("POST", "/ui/admin/api-keys", Some("admin")),
+    ("POST", "/ui/admin/api-keys/{id}/revoke", Some("admin")),
     ("POST", "/ui/segments", Some("segments:write")),
 ];
 
@@ -94,6 +99,7 @@ const MENU: &[(&str, &str, &str)] = &[
     ("/ui/runs", "nav.runs", "runs:write"),
     ("/ui/segments", "nav.segments", "segments:read"),
     ("/ui/dashboard", "nav.dashboard", "segments:read"),
+    ("/ui/admin", "nav.admin", "admin"),
 ];
 
 pub fn router(state: AppState) -> Router<AppState> {
@@ -134,6 +140,10 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/ui/segments", get(segments::list).post(segments::save))
         .route("/ui/segments/new", get(segments::builder))
         .route("/ui/dashboard", get(dashboard::dashboard))
+        .route("/ui/admin", get(admin::admin))
+        .route("/ui/admin/users", post(admin::create_user))
+        .route("/ui/admin/api-keys", post(admin::create_key))
+        .route("/ui/admin/api-keys/{id}/revoke", post(admin::revoke_key))
         .route_layer(axum::middleware::from_fn_with_state(state, guard))
 }
 
