@@ -11,6 +11,7 @@ pub mod auth;
 pub mod campaigns;
 pub mod cases;
 pub mod customers;
+pub mod dashboard;
 mod db;
 pub mod dedup;
 pub mod loyalty;

@@ -1,4 +1,4 @@
-//! The HTTP edge: the JSON API under `/api/v1`, health and metrics. Handlers parse and
+//! The HTTP edge: the JSON API under `/api/v1`, health and metrics, and the staff UI under `/ui`. Handlers parse and
 //! authorize; the use cases in `kundo-app` do the work.
 
 mod admin;
@@ -15,6 +15,7 @@ mod quality;
 pub mod routes;
 mod segments;
 mod tasks;
+pub mod ui;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -234,7 +235,8 @@ pub fn router(app: App) -> Router {
             state.clone(),
             auth::authorize,
         ));
-    api.layer(DefaultBodyLimit::max(BODY_LIMIT))
+    api.merge(ui::router(state.clone()))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             metrics::track,

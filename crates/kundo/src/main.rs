@@ -770,6 +770,7 @@ async fn serve(
     );
     if let Some(password) = login {
         println!("Log in as admin with password {password}");
+        println!("The staff UI: http://{addr}/ui");
         println!(
             "Try: curl -s -c /tmp/kundo.cookies -H 'Content-Type: application/json' -d '{{\"username\":\"admin\",\"password\":\"{password}\"}}' http://{addr}/api/v1/session"
         );

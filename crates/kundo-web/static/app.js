@@ -1,0 +1,160 @@
+// Kundo staff UI: search as you type, file upload of postal returns, the segment builder.
+// Every page works without this script; it only makes them quicker to use.
+"use strict";
+(function () {
+  const csrf = () => (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
+
+  // Search as you type: the form's data-live route answers with the result list as HTML.
+  document.querySelectorAll("form[data-live]").forEach((form) => {
+    const input = form.querySelector("input[name=q]");
+    const target = document.getElementById(form.dataset.target);
+    let timer = null;
+    let seq = 0;
+    input.addEventListener("input", () => {
+      clearTimeout(timer);
+      timer = setTimeout(async () => {
+        const mine = ++seq;
+        const q = input.value;
+        const res = await fetch(form.dataset.live + "?q=" + encodeURIComponent(q), { credentials: "same-origin" });
+        if (mine !== seq) return;
+        target.innerHTML = await res.text();
+        history.replaceState(null, "", "?q=" + encodeURIComponent(q));
+      }, 180);
+    });
+  });
+
+  // Postal returns: send the chosen file's bytes as the request body.
+  document.querySelectorAll("form[data-upload]").forEach((form) => {
+    form.addEventListener("submit", async (ev) => {
+      const file = form.querySelector("input[type=file]").files[0];
+      if (!file) return; // the pasted text goes as a normal form post
+      ev.preventDefault();
+      const skip = form.querySelector("input[name=skip_invalid]").checked ? "?skip_invalid=1" : "";
+      const res = await fetch(form.action + skip, {
+        method: "POST", credentials: "same-origin", body: file,
+        headers: { "Content-Type": "text/csv", "X-CSRF-Token": csrf() },
+      });
+      const html = await res.text();
+      document.open(); document.write(html); document.close();
+    });
+  });
+
+  // Segment builder: a tree of and/or groups with conditions, written to the definition field
+  // as JSON; the preview route counts the members as the tree changes.
+  const builder = document.getElementById("builder");
+  if (!builder) return;
+  const labels = document.getElementById("tpl-labels").dataset;
+  const area = document.querySelector("textarea[name=definition]");
+  const out = document.getElementById("seg-count");
+  const OPS = ["gte", "gt", "eq", "ne", "lt", "lte"];
+  const TYPES = {
+    field: { label: "Feld / field", params: [["field", ["postcode", "city", "country", "gender", "language", "preferred_channel", "salutation"]], ["op", ["eq", "ne"]], ["value", "text"]],
+      build: (p) => ({ field: p.field, op: p.op, value: p.value }) },
+    age: { label: "Alter / age", params: [["op", OPS], ["value", "number"]], build: (p) => ({ field: "age", op: p.op, value: Number(p.value) }) },
+    revenue: { label: "Umsatz 12 M. / revenue 12 m. (Rp/ct)", params: [["op", OPS], ["value", "number"]],
+      build: (p) => ({ purchases: { metric: "revenue", window: { last_months: 12 }, op: p.op, value: Number(p.value) } }) },
+    receipts: { label: "Einkäufe / receipts", params: [["op", OPS], ["value", "number"]],
+      build: (p) => ({ purchases: { metric: "receipts", op: p.op, value: Number(p.value) } }) },
+    last_purchase: { label: "Letzter Einkauf / last purchase (days)", params: [["op", ["within", "before"]], ["days", "number"]],
+      build: (p) => ({ last_purchase: { op: p.op, days: Number(p.days) } }) },
+    balance: { label: "Punkte / points", params: [["op", OPS], ["value", "number"]],
+      build: (p) => ({ loyalty: { metric: "balance", op: p.op, value: Number(p.value) } }) },
+    consent: { label: "Einwilligung / consent", params: [["channel", ["email", "letter", "phone", "sms"]], ["status", ["granted", "withdrawn"]]],
+      build: (p) => ({ consent: { channel: p.channel, status: p.status } }) },
+    postal: { label: "Poststatus / postal status", params: [["status", ["ok", "blocked", "research"]]], build: (p) => ({ postal_status: p.status }) },
+  };
+  const root = { group: "and", children: [] };
+  let counter = 0;
+
+  const el = (tag, attrs, ...kids) => {
+    const e = document.createElement(tag);
+    Object.entries(attrs || {}).forEach(([k, v]) => e.setAttribute(k, v));
+    kids.forEach((k) => e.append(k));
+    return e;
+  };
+  const select = (name, options, value, onChange) => {
+    const s = el("select", { "aria-label": name });
+    options.forEach((o) => { const opt = el("option", { value: o }, o); if (o === value) opt.selected = true; s.append(opt); });
+    s.addEventListener("change", () => onChange(s.value));
+    return s;
+  };
+  const json = (node) => {
+    if (node.group) {
+      const kids = node.children.map(json).filter((x) => x !== null);
+      if (kids.length === 0) return null;
+      return { [node.group]: kids };
+    }
+    return TYPES[node.type].build(node.params);
+  };
+  const newCond = () => {
+    const params = {};
+    TYPES.field.params.forEach(([n, kind]) => { params[n] = Array.isArray(kind) ? kind[0] : ""; });
+    params.value = "8001";
+    return { type: "field", params };
+  };
+  const setType = (node, type) => {
+    node.type = type;
+    node.params = {};
+    TYPES[type].params.forEach(([n, kind]) => { node.params[n] = Array.isArray(kind) ? kind[0] : (kind === "number" ? "0" : ""); });
+  };
+
+  const render = (node, parent) => {
+    if (node.group) {
+      const box = el("div", { class: "group", role: "group" });
+      box.append(select("and/or", ["and", "or"], node.group, (v) => { node.group = v; changed(); }));
+      const list = el("div", {});
+      node.children.forEach((c, i) => list.append(render(c, { node, i })));
+      box.append(list);
+      const add = (label, make, cls) => {
+        const b = el("button", { type: "button", class: "secondary " + cls }, label);
+        b.addEventListener("click", () => { node.children.push(make()); redraw(); });
+        return b;
+      };
+      const buttons = el("div", { class: "buttons" },
+        add(labels.cond, newCond, "add-cond"),
+        add(labels.and, () => ({ group: "and", children: [newCond()] }), "add-and"),
+        add(labels.or, () => ({ group: "or", children: [newCond()] }), "add-or"));
+      if (parent) buttons.append(remove(parent));
+      box.append(buttons);
+      return box;
+    }
+    const row = el("div", { class: "cond" });
+    row.append(select("type", Object.keys(TYPES), node.type, (v) => { setType(node, v); redraw(); }));
+    TYPES[node.type].params.forEach(([name, kind]) => {
+      if (Array.isArray(kind)) {
+        row.append(select(name, kind, node.params[name], (v) => { node.params[name] = v; changed(); }));
+      } else {
+        const id = "c" + (++counter);
+        const input = el("input", { id, type: kind, value: node.params[name], "aria-label": name, size: "10" });
+        input.addEventListener("input", () => { node.params[name] = input.value; changed(); });
+        row.append(input);
+      }
+    });
+    row.append(remove(parent));
+    return row;
+  };
+  const remove = (parent) => {
+    const b = el("button", { type: "button", class: "secondary", "aria-label": "remove" }, "×");
+    b.addEventListener("click", () => { parent.node.children.splice(parent.i, 1); redraw(); });
+    return b;
+  };
+  let timer = null;
+  const changed = () => {
+    const def = json(root);
+    area.value = JSON.stringify(def || { and: [] });
+    clearTimeout(timer);
+    if (!def) { out.value = "–"; return; }
+    timer = setTimeout(async () => {
+      const res = await fetch(builder.dataset.preview, {
+        method: "POST", credentials: "same-origin",
+        headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf() },
+        body: JSON.stringify({ definition: def, limit: 0 }),
+      });
+      const body = await res.json();
+      out.value = res.ok ? String(body.count) : (body.detail || body.title);
+    }, 250);
+  };
+  const tree = document.getElementById("tree");
+  const redraw = () => { tree.replaceChildren(render(root, null)); changed(); };
+  redraw();
+})();

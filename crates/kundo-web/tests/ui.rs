@@ -1,0 +1,739 @@
+//! The staff UI through the router (no socket): login and logout, redirects without a session,
+//! CSRF refusal, what each role sees and may do, validation errors at the field, stale edits,
+//! the duplicate warning, merge, the bonus run and its lettershop file, and the render time of
+//! a customer with a long timeline.
+
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use http_body_util::BodyExt;
+use kundo_app::customers::{Created, DuplicateCheck};
+use kundo_app::timeline::ActivityInput;
+use kundo_app::{Actor, App};
+use kundo_core::auth::Role;
+use kundo_store::testing;
+use tower::ServiceExt;
+
+struct Ui {
+    router: Router,
+    app: App,
+    _dir: testing::TempDir,
+}
+
+struct Page {
+    status: StatusCode,
+    location: String,
+    cookies: Vec<String>,
+    body: String,
+}
+
+struct Session {
+    cookie: String,
+    csrf: String,
+}
+
+impl Ui {
+    async fn new() -> Ui {
+        let (store, dir) = testing::sqlite().await;
+        let app = App::new(store);
+        Ui {
+            router: kundo_web::router(app.clone()),
+            app,
+            _dir: dir,
+        }
+    }
+
+    async fn user(&self, name: &str, role: Role) -> Session {
+        self.app
+            .create_user(&Actor::cli(), name, "secret-password-1", role)
+            .await
+            .unwrap();
+        let s = self.app.login(name, "secret-password-1").await.unwrap();
+        Session {
+            cookie: format!("kundo_session={}", s.token),
+            csrf: s.csrf_token,
+        }
+    }
+
+    async fn send(&self, req: Request<Body>) -> Page {
+        let res = self.router.clone().oneshot(req).await.unwrap();
+        let status = res.status();
+        let location = res
+            .headers()
+            .get(header::LOCATION)
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_default();
+        let cookies = res
+            .headers()
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .map(|v| v.to_str().unwrap().to_string())
+            .collect();
+        let bytes = res.into_body().collect().await.unwrap().to_bytes();
+        Page {
+            status,
+            location,
+            cookies,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
+    async fn get(&self, path: &str, s: Option<&Session>) -> Page {
+        let mut req = Request::builder().uri(path);
+        if let Some(s) = s {
+            req = req.header(header::COOKIE, &s.cookie);
+        }
+        self.send(req.body(Body::empty()).unwrap()).await
+    }
+
+    async fn post(&self, path: &str, s: &Session, fields: &[(&str, &str)]) -> Page {
+        let body = serde_urlencoded::to_string(fields).unwrap();
+        let req = Request::builder()
+            .method(Method::POST)
+            .uri(path)
+            .header(header::COOKIE, &s.cookie)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body))
+            .unwrap();
+        self.send(req).await
+    }
+
+    async fn customer(&self, first: &str, last: &str, email: &str, card: &str) -> String {
+        let input = serde_json::from_value(serde_json::json!({
+            "kind": "person", "first_name": first, "last_name": last, "email": email,
+            "birth_date": "1980-02-29",
+            "addresses": [{"street": "Bahnhofstrasse", "house_number": "12", "postcode": "8001", "city": "Zürich", "country": "CH"}],
+            "card_numbers": [card]}))
+        .unwrap();
+        match self
+            .app
+            .create_customer(&Actor::cli(), input, None, DuplicateCheck::CreateAnyway)
+            .await
+            .unwrap()
+        {
+            Created::New(v) => v.customer_number,
+            Created::Replayed { .. } => unreachable!(),
+        }
+    }
+}
+
+fn with_csrf<'a>(s: &'a Session, fields: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    let mut v = vec![("csrf", s.csrf.as_str())];
+    v.extend_from_slice(fields);
+    v
+}
+
+#[tokio::test]
+async fn pages_need_a_login_and_the_login_form_works() {
+    let ui = Ui::new().await;
+    let p = ui.get("/ui/search?q=abc", None).await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER);
+    assert_eq!(p.location, "/ui/login?next=/ui/search%3Fq%3Dabc");
+    let p = ui.get("/", None).await;
+    assert_eq!(p.location, "/ui");
+    // Static files and the login page are public.
+    assert_eq!(ui.get("/static/app.css", None).await.status, StatusCode::OK);
+    assert!(
+        ui.get("/static/app.js", None)
+            .await
+            .body
+            .contains("data-live")
+    );
+
+    ui.app
+        .create_user(&Actor::cli(), "anna", "secret-password-1", Role::Service)
+        .await
+        .unwrap();
+    let form = ui.get("/ui/login?next=/ui/tasks", None).await;
+    assert_eq!(form.status, StatusCode::OK);
+    assert!(form.body.contains(r#"<label for="username">"#));
+    let token = form.body.split(r#"name="csrf" value=""#).nth(1).unwrap();
+    let token = token.split('"').next().unwrap().to_string();
+    let cookie = format!("kundo_login_csrf={token}");
+    let login = |password: &'static str, csrf: String| {
+        let body = serde_urlencoded::to_string([
+            ("csrf", csrf.as_str()),
+            ("next", "/ui/tasks"),
+            ("username", "anna"),
+            ("password", password),
+        ])
+        .unwrap();
+        Request::builder()
+            .method(Method::POST)
+            .uri("/ui/login")
+            .header(header::COOKIE, cookie.clone())
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body))
+            .unwrap()
+    };
+    let bad_token = ui.send(login("secret-password-1", "forged".into())).await;
+    assert_eq!(bad_token.status, StatusCode::FORBIDDEN);
+    let wrong = ui.send(login("wrong-password", token.clone())).await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert!(wrong.body.contains("Benutzername oder Passwort ist falsch"));
+    let ok = ui.send(login("secret-password-1", token)).await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+    assert_eq!(ok.location, "/ui/tasks");
+    let session = ok
+        .cookies
+        .iter()
+        .find(|c| c.starts_with("kundo_session="))
+        .unwrap();
+    let session = Session {
+        cookie: session.split(';').next().unwrap().to_string(),
+        csrf: String::new(),
+    };
+    let tasks = ui.get("/ui/tasks", Some(&session)).await;
+    assert_eq!(tasks.status, StatusCode::OK);
+    let csrf = tasks
+        .body
+        .split(r#"name="csrf-token" content=""#)
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    let session = Session {
+        csrf,
+        cookie: session.cookie,
+    };
+    // Logging out ends the session: the next page asks for a login again.
+    let out = ui
+        .post("/ui/logout", &session, &with_csrf(&session, &[]))
+        .await;
+    assert_eq!(out.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        ui.get("/ui/tasks", Some(&session)).await.status,
+        StatusCode::SEE_OTHER
+    );
+}
+
+#[tokio::test]
+async fn a_form_post_without_the_right_csrf_token_is_refused() {
+    let ui = Ui::new().await;
+    let s = ui.user("svc", Role::Service).await;
+    let n = ui
+        .customer("Anna", "Müller", "anna@example.ch", "2900123456785")
+        .await;
+    let path = format!("/ui/customers/{n}");
+    for token in ["", "0000"] {
+        let p = ui
+            .post(
+                &path,
+                &s,
+                &[("csrf", token), ("version", "1"), ("first_name", "Eve")],
+            )
+            .await;
+        assert_eq!(p.status, StatusCode::FORBIDDEN, "token {token:?}");
+        assert!(p.body.contains("Sicherheitsprüfung"));
+    }
+    let v = ui.app.customer(&n).await.unwrap();
+    assert_eq!(v.first_name.as_deref(), Some("Anna"));
+    // With the token the same change goes through.
+    let p = ui
+        .post(
+            &path,
+            &s,
+            &with_csrf(&s, &[("version", "1"), ("first_name", "Anne")]),
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    assert_eq!(
+        ui.app.customer(&n).await.unwrap().first_name.as_deref(),
+        Some("Anne")
+    );
+}
+
+#[tokio::test]
+async fn roles_decide_menus_and_pages() {
+    let ui = Ui::new().await;
+    let store = ui.user("clerk", Role::Store).await;
+    let marketing = ui.user("mkt", Role::Marketing).await;
+    let n = ui
+        .customer("Anna", "Müller", "anna@example.ch", "2900123456785")
+        .await;
+
+    let search = ui.get("/ui/search", Some(&store)).await;
+    assert_eq!(search.status, StatusCode::OK);
+    assert!(!search.body.contains("/ui/segments"), "no segment menu");
+    assert!(!search.body.contains("/ui/runs"));
+    assert!(!search.body.contains("/ui/customers/new"));
+    for path in [
+        "/ui/segments",
+        "/ui/segments/new",
+        "/ui/dashboard",
+        "/ui/runs",
+        "/ui/tasks",
+        "/ui/customers/new",
+    ] {
+        let p = ui.get(path, Some(&store)).await;
+        assert_eq!(p.status, StatusCode::FORBIDDEN, "{path}");
+        assert!(!p.body.contains("<table"), "{path} shows no data");
+    }
+    // The API behind the builder refuses the store as well.
+    let api = Request::builder()
+        .uri("/api/v1/segments")
+        .header(header::COOKIE, &store.cookie)
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(ui.send(api).await.status, StatusCode::FORBIDDEN);
+    // The store sees the customer, without the edit form, and cannot post a change.
+    let view = ui.get(&format!("/ui/customers/{n}"), Some(&store)).await;
+    assert_eq!(view.status, StatusCode::OK);
+    assert!(view.body.contains("Müller"));
+    assert!(!view.body.contains(r#"id="edit-form""#));
+    let p = ui
+        .post(
+            &format!("/ui/customers/{n}"),
+            &store,
+            &with_csrf(&store, &[("version", "1"), ("first_name", "Eve")]),
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN);
+
+    // Marketing sees segments and runs but cannot change customers.
+    let seg = ui.get("/ui/segments", Some(&marketing)).await;
+    assert_eq!(seg.status, StatusCode::OK);
+    assert!(seg.body.contains("/ui/segments/new"));
+    assert!(seg.body.contains(r#"href="/ui/runs""#));
+    assert!(!seg.body.contains(r#"href="/ui/customers/new""#));
+    let dash = ui.get("/ui/dashboard", Some(&marketing)).await;
+    assert_eq!(dash.status, StatusCode::OK);
+    assert_eq!(dash.body.matches("<svg").count(), 8, "eight charts");
+    assert!(dash.body.contains("<title>"), "numbers on hover");
+    assert!(
+        dash.body.contains("Bewertungslauf"),
+        "a note without scores"
+    );
+    assert_eq!(
+        ui.get("/ui/customers/new", Some(&marketing)).await.status,
+        StatusCode::FORBIDDEN
+    );
+}
+
+#[tokio::test]
+async fn validation_errors_are_shown_at_their_fields_and_stale_edits_are_explained() {
+    let ui = Ui::new().await;
+    let s = ui.user("svc", Role::Service).await;
+    let n = ui
+        .customer("Anna", "Müller", "anna@example.ch", "2900123456785")
+        .await;
+    let path = format!("/ui/customers/{n}");
+    let view = ui.get(&path, Some(&s)).await;
+    assert!(view.body.contains(r#"<label for="f-email">"#));
+    assert!(
+        view.body
+            .contains(r#"<label for="f-addresses-0-postcode">"#)
+    );
+
+    let p = ui
+        .post(
+            &path,
+            &s,
+            &with_csrf(
+                &s,
+                &[
+                    ("version", "1"),
+                    ("first_name", "Anna"),
+                    ("last_name", "Müller"),
+                    ("email", "not-an-address"),
+                    ("addresses[0].street", "Bahnhofstrasse"),
+                    ("addresses[0].postcode", "80"),
+                    ("addresses[0].city", "Zürich"),
+                    ("addresses[0].country", "CH"),
+                ],
+            ),
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        p.body
+            .contains(r#"id="f-email" name="email" type="email" value="not-an-address" aria-invalid="true" aria-describedby="f-email-err""#),
+        "{}",
+        p.body
+    );
+    assert!(p.body.contains(r#"<span class="error" id="f-email-err">"#));
+    assert!(
+        p.body
+            .contains(r#"<span class="error" id="f-addresses-0-postcode-err">"#)
+    );
+    assert_eq!(
+        ui.app.customer(&n).await.unwrap().email.as_deref(),
+        Some("anna@example.ch")
+    );
+
+    // A change made meanwhile makes the form stale.
+    let ok = ui
+        .post(
+            &path,
+            &s,
+            &with_csrf(&s, &[("version", "1"), ("first_name", "Anne")]),
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER);
+    let stale = ui
+        .post(
+            &path,
+            &s,
+            &with_csrf(&s, &[("version", "1"), ("first_name", "Annette")]),
+        )
+        .await;
+    assert_eq!(stale.status, StatusCode::PRECONDITION_FAILED);
+    assert!(
+        stale
+            .body
+            .contains("inzwischen von jemand anderem geändert")
+    );
+    assert!(
+        stale.body.contains(r#"value="Annette""#),
+        "the input is kept"
+    );
+
+    // Logging a contact: an empty subject is named at its field; a good one lands on top.
+    let bad = ui
+        .post(
+            &format!("{path}/activities"),
+            &s,
+            &with_csrf(&s, &[("kind", "call"), ("subject", "")]),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains(r#"id="f-subject-err""#));
+    let good = ui
+        .post(
+            &format!("{path}/activities"),
+            &s,
+            &with_csrf(&s, &[("kind", "call"), ("subject", "Rückruf wegen Karte")]),
+        )
+        .await;
+    assert_eq!(good.status, StatusCode::SEE_OTHER);
+    let view = ui.get(&path, Some(&s)).await;
+    assert!(view.body.contains("Rückruf wegen Karte"));
+    // In English on request.
+    let en = Session {
+        cookie: format!("{}; kundo_lang=en", s.cookie),
+        csrf: s.csrf.clone(),
+    };
+    assert!(
+        ui.get(&path, Some(&en))
+            .await
+            .body
+            .contains("Contact history")
+    );
+}
+
+#[tokio::test]
+async fn search_new_customer_with_duplicate_warning_and_merge() {
+    let ui = Ui::new().await;
+    let s = ui.user("svc", Role::Service).await;
+    let n = ui
+        .customer("Anna", "Müller", "anna@example.ch", "2900123456785")
+        .await;
+    let hits = ui.get("/ui/search/results?q=mueller", Some(&s)).await;
+    assert_eq!(hits.status, StatusCode::OK);
+    assert!(hits.body.contains(&n), "{}", hits.body);
+    assert!(!hits.body.contains("<html"), "a fragment");
+    let page = ui.get("/ui/search?q=8001", Some(&s)).await;
+    assert!(page.body.contains(&n));
+
+    let fields = [
+        ("first_name", "Anna"),
+        ("last_name", "Mueller"),
+        ("birth_date", "1980-02-29"),
+        ("email", "anna@example.ch"),
+        ("addresses[0].street", "Bahnhofstrasse"),
+        ("addresses[0].house_number", "12"),
+        ("addresses[0].postcode", "8001"),
+        ("addresses[0].city", "Zürich"),
+        ("addresses[0].country", "CH"),
+    ];
+    let warn = ui.post("/ui/customers", &s, &with_csrf(&s, &fields)).await;
+    assert_eq!(warn.status, StatusCode::CONFLICT);
+    assert!(warn.body.contains("Mögliche Dubletten gefunden"));
+    assert!(warn.body.contains(&format!("/ui/customers/{n}")));
+    assert!(warn.body.contains(r#"name="force" value="1""#));
+    assert!(
+        warn.body.contains(r#"value="Mueller""#),
+        "the input is kept"
+    );
+    let mut forced = with_csrf(&s, &fields);
+    forced.push(("force", "1"));
+    let created = ui.post("/ui/customers", &s, &forced).await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.body);
+    let second = created
+        .location
+        .trim_start_matches("/ui/customers/")
+        .to_string();
+    assert_ne!(second, n);
+
+    let merge = ui
+        .get(&format!("/ui/merge?a={n}&b={second}"), Some(&s))
+        .await;
+    assert_eq!(merge.status, StatusCode::OK);
+    assert!(
+        merge
+            .body
+            .contains(r#"name="field.last_name" value="duplicate""#)
+    );
+    let choice = [
+        ("a", n.as_str()),
+        ("b", second.as_str()),
+        ("field.last_name", "duplicate"),
+    ];
+    let preview = ui
+        .post("/ui/merge/preview", &s, &with_csrf(&s, &choice))
+        .await;
+    assert_eq!(preview.status, StatusCode::OK);
+    assert!(preview.body.contains(r#"id="merge-preview""#));
+    let done = ui.post("/ui/merge", &s, &with_csrf(&s, &choice)).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    assert_eq!(done.location, format!("/ui/customers/{n}"));
+    let v = ui.app.customer(&n).await.unwrap();
+    assert_eq!(v.last_name.as_deref(), Some("Mueller"));
+    assert_eq!(ui.app.customer(&second).await.unwrap().customer_number, n);
+}
+
+#[tokio::test]
+async fn bonus_run_from_the_runs_page_with_the_period_checked() {
+    let ui = Ui::new().await;
+    let admin = ui.user("boss", Role::Admin).await;
+    let bad = ui
+        .post(
+            "/ui/runs/bonus",
+            &admin,
+            &with_csrf(&admin, &[("period", "2026-13")]),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains(r#"id="f-period-err""#));
+    let ok = ui
+        .post(
+            "/ui/runs/bonus",
+            &admin,
+            &with_csrf(&admin, &[("period", "2026-10")]),
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+    let page = ui.get(&ok.location, Some(&admin)).await;
+    assert!(page.body.contains("2026-10"));
+    assert!(page.body.contains(r#"id="run-message""#));
+}
+
+#[tokio::test]
+async fn a_customer_with_a_thousand_timeline_entries_renders_quickly() {
+    let ui = Ui::new().await;
+    let s = ui.user("svc", Role::Service).await;
+    let n = ui
+        .customer("Anna", "Müller", "anna@example.ch", "2900123456785")
+        .await;
+    for i in 0..1000 {
+        let input = ActivityInput {
+            kind: ["call", "visit", "note"][i % 3].into(),
+            channel: None,
+            direction: None,
+            subject: format!("Kontakt {i}"),
+            body: Some("Notiz".into()),
+            occurred_at: Some(format!(
+                "2026-{:02}-{:02}T10:{:02}:00Z",
+                1 + i % 10,
+                1 + i % 28,
+                i % 60
+            )),
+        };
+        ui.app.log_activity(&Actor::cli(), &n, input).await.unwrap();
+    }
+    let path = format!("/ui/customers/{n}");
+    let _ = ui.get(&path, Some(&s)).await; // warm the caches
+    let mut best = Duration::MAX;
+    for _ in 0..5 {
+        let started = Instant::now();
+        let p = ui.get(&path, Some(&s)).await;
+        best = best.min(started.elapsed());
+        assert_eq!(p.status, StatusCode::OK);
+        assert!(p.body.contains("Ältere Einträge"), "paginated");
+    }
+    println!("customer view with 1000 timeline entries: {best:?}");
+    assert!(best < Duration::from_secs(2), "{best:?}");
+    // Filtered by kind, the next page link keeps the filter.
+    let calls = ui.get(&format!("{path}?kind=call"), Some(&s)).await;
+    let more = calls.body.split("rel=\"next\"").next().unwrap();
+    assert!(more.contains("kind=call&#38;cursor=") || more.contains("kind=call&amp;cursor="));
+    assert!(!calls.body.contains("<span class=\"tag\">visit</span>"));
+}
+
+#[tokio::test]
+async fn admin_creates_users_and_shows_a_new_key_once() {
+    let ui = Ui::new().await;
+    let admin = ui.user("boss", Role::Admin).await;
+    let marketing = ui.user("mkt", Role::Marketing).await;
+    assert_eq!(
+        ui.get("/ui/admin", Some(&marketing)).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let short = ui
+        .post(
+            "/ui/admin/users",
+            &admin,
+            &with_csrf(
+                &admin,
+                &[
+                    ("username", "eva"),
+                    ("password", "short"),
+                    ("role", "store"),
+                ],
+            ),
+        )
+        .await;
+    assert_eq!(short.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(short.body.contains(r#"id="f-password-err""#));
+    assert!(
+        !short.body.contains(r#"value="short""#),
+        "no password echoed"
+    );
+    let ok = ui
+        .post(
+            "/ui/admin/users",
+            &admin,
+            &with_csrf(
+                &admin,
+                &[
+                    ("username", "eva"),
+                    ("password", "long-enough-1"),
+                    ("role", "store"),
+                ],
+            ),
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER);
+    let none = ui
+        .post(
+            "/ui/admin/api-keys",
+            &admin,
+            &with_csrf(&admin, &[("name", "pos-zh01")]),
+        )
+        .await;
+    assert_eq!(none.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(none.body.contains(r#"id="scopes-err""#));
+    let key = ui
+        .post(
+            "/ui/admin/api-keys",
+            &admin,
+            &with_csrf(
+                &admin,
+                &[
+                    ("name", "pos-zh01"),
+                    ("scopes", "customers:read"),
+                    ("scopes", "receipts:write"),
+                ],
+            ),
+        )
+        .await;
+    assert_eq!(key.status, StatusCode::CREATED);
+    let secret = key
+        .body
+        .split("<code>kd_")
+        .nth(1)
+        .and_then(|s| s.split('<').next())
+        .map(|s| format!("kd_{s}"))
+        .unwrap();
+    assert!(
+        ui.app.authenticate_key(&secret).await.unwrap().is_some(),
+        "the shown key works"
+    );
+    let later = ui.get("/ui/admin", Some(&admin)).await;
+    assert!(!later.body.contains(&secret), "shown once");
+    assert!(later.body.contains("pos-zh01"));
+    assert!(later.body.contains("apikey.created"), "in the audit log");
+    assert!(later.body.contains("eva"));
+}
+
+#[tokio::test]
+async fn tasks_inbox_and_postal_returns() {
+    let ui = Ui::new().await;
+    let s = ui.user("svc", Role::Service).await;
+    let n = ui
+        .customer("Anna", "Müller", "anna@example.ch", "2900123456785")
+        .await;
+    let input = serde_json::from_value(
+        serde_json::json!({"kind": "callback", "title": "Rückruf Karte",
+        "team": "service", "customer_number": n}),
+    )
+    .unwrap();
+    let task = ui.app.create_task(&Actor::cli(), input).await.unwrap();
+    let inbox = ui.get("/ui/tasks?team=service&status=open", Some(&s)).await;
+    assert!(inbox.body.contains("Rückruf Karte"));
+    let other = ui.get("/ui/tasks?team=marketing", Some(&s)).await;
+    assert!(!other.body.contains("Rückruf Karte"));
+    let path = format!("/ui/tasks/{}", task.id);
+    let changed = ui
+        .post(
+            &format!("{path}/status"),
+            &s,
+            &with_csrf(&s, &[("version", "1"), ("status", "in_progress")]),
+        )
+        .await;
+    assert_eq!(changed.status, StatusCode::SEE_OTHER, "{}", changed.body);
+    let stale = ui
+        .post(
+            &format!("{path}/status"),
+            &s,
+            &with_csrf(&s, &[("version", "1"), ("status", "done")]),
+        )
+        .await;
+    assert_eq!(stale.status, StatusCode::PRECONDITION_FAILED);
+    let empty = ui
+        .post(
+            &format!("{path}/comments"),
+            &s,
+            &with_csrf(&s, &[("body", " ")]),
+        )
+        .await;
+    assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(empty.body.contains(r#"id="f-body-err""#));
+    ui.post(
+        &format!("{path}/comments"),
+        &s,
+        &with_csrf(&s, &[("body", "Kundin zurückgerufen")]),
+    )
+    .await;
+    let page = ui.get(&path, Some(&s)).await;
+    assert!(page.body.contains("Kundin zurückgerufen"));
+    assert!(
+        page.body
+            .contains(r#"<option value="in_progress" selected>"#)
+    );
+
+    let csv = format!("customer_number,reason\n{n},unbekannt verzogen\n99999999,verstorben\n");
+    let report = ui
+        .post("/ui/postal-returns", &s, &with_csrf(&s, &[("csv", &csv)]))
+        .await;
+    assert_eq!(report.status, StatusCode::OK);
+    assert!(report.body.contains(r#"id="report""#), "{}", report.body);
+    assert!(report.body.contains("99999999"), "unmatched line shown");
+    let bad = ui
+        .post(
+            "/ui/postal-returns",
+            &s,
+            &with_csrf(&s, &[("csv", "customer_number,reason\n1,kein Grund\n")]),
+        )
+        .await;
+    assert!(
+        bad.body.contains("<td>2</td><td>reason</td>"),
+        "{}",
+        bad.body
+    );
+    // The script's upload: the file's bytes as the body, the token in the header.
+    let req = Request::builder()
+        .method(Method::POST)
+        .uri("/ui/postal-returns")
+        .header(header::COOKIE, &s.cookie)
+        .header("x-csrf-token", &s.csrf)
+        .header(header::CONTENT_TYPE, "text/csv")
+        .body(Body::from(csv.clone()))
+        .unwrap();
+    let raw = ui.send(req).await;
+    assert!(raw.body.contains(r#"id="report""#));
+}
