@@ -110,7 +110,9 @@ async fn scan_queue_and_merge_over_http() {
             .admin(Method::POST, "/api/v1/duplicates/scan", None)
             .await;
         assert_eq!(scan.status, StatusCode::OK, "{db}: {}", scan.body);
-        assert_eq!(scan.body["pairs_added"], json!(1), "{db}");
+        // The pair was queued when the second record was created with force=true.
+        assert_eq!(scan.body["pairs_found"], json!(1), "{db}");
+        assert_eq!(scan.body["pairs_added"], json!(0), "{db}");
         let queue = api
             .call(
                 Method::GET,
