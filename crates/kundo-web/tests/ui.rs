@@ -737,3 +737,155 @@ async fn tasks_inbox_and_postal_returns() {
     let raw = ui.send(req).await;
     assert!(raw.body.contains(r#"id="report""#));
 }
+
+#[tokio::test]
+async fn campaign_created_through_the_form_started_and_its_results_shown() {
+    let ui = Ui::new().await;
+    let mkt = ui.user("mkt", Role::Marketing).await;
+    let store = ui.user("clerk", Role::Store).await;
+    // Two with email consent get a voucher; one without any consent is unreachable.
+    for (i, first) in ["Anna", "Beat", "Cora"].iter().enumerate() {
+        let consents = if i < 2 {
+            serde_json::json!([{"channel": "email", "status": "granted", "source": "doi"}])
+        } else {
+            serde_json::json!([])
+        };
+        let input = serde_json::from_value(serde_json::json!({
+            "kind": "person", "first_name": first, "last_name": "Muster",
+            "email": format!("{first}@example.ch"), "consents": consents,
+            "addresses": [{"street": "Limmatquai", "house_number": i.to_string(), "postcode": "8001", "city": "Zürich", "country": "CH"}]}))
+        .unwrap();
+        ui.app
+            .create_customer(&Actor::cli(), input, None, DuplicateCheck::CreateAnyway)
+            .await
+            .unwrap();
+    }
+    // A segment through the builder's form.
+    let seg = ui
+        .post(
+            "/ui/segments",
+            &mkt,
+            &with_csrf(
+                &mkt,
+                &[
+                    ("name", "Zürich"),
+                    ("kind", "dynamic"),
+                    (
+                        "definition",
+                        r#"{"field": "city", "op": "eq", "value": "Zürich"}"#,
+                    ),
+                ],
+            ),
+        )
+        .await;
+    assert_eq!(seg.status, StatusCode::SEE_OTHER, "{}", seg.body);
+    let segment_id = ui.app.segments(None, 10).await.unwrap().items[0]
+        .id
+        .to_string();
+
+    // The list with the form: the segment is a choice, the menu has the entry.
+    let list = ui.get("/ui/campaigns", Some(&mkt)).await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert!(list.body.contains(r#"href="/ui/campaigns""#), "menu entry");
+    assert!(
+        list.body
+            .contains(&format!(r#"<option value="{segment_id}">Zürich</option>"#))
+    );
+    assert!(list.body.contains(r#"<label for="f-control_share">"#));
+
+    // Errors land at their inputs: a number the form cannot read, then the use case's own.
+    let mut fields = vec![
+        ("name", "Herbst"),
+        ("segment_id", segment_id.as_str()),
+        ("value_type", "amount"),
+        ("value", "zehn"),
+        ("min_order", "50"),
+        ("validity_days", "28"),
+        ("voucher_channels", "both"),
+        ("channels", "email"),
+        ("channels", "letter"),
+        ("control_share", "0"),
+        ("seed", "42"),
+    ];
+    let bad = ui
+        .post("/ui/campaigns", &mkt, &with_csrf(&mkt, &fields))
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains(r#"id="f-value-err""#), "{}", bad.body);
+    assert!(bad.body.contains(r#"value="Herbst""#), "the input is kept");
+    fields[3] = ("value", "10");
+    fields[5] = ("validity_days", "400");
+    let bad = ui
+        .post("/ui/campaigns", &mkt, &with_csrf(&mkt, &fields))
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        bad.body.contains(r#"id="f-validity_days-err""#),
+        "{}",
+        bad.body
+    );
+    assert!(bad.body.contains("366"), "the use case's message");
+    let no_channel: Vec<_> = fields
+        .iter()
+        .copied()
+        .filter(|(k, _)| *k != "channels")
+        .collect();
+    let bad = ui
+        .post("/ui/campaigns", &mkt, &with_csrf(&mkt, &no_channel))
+        .await;
+    assert!(bad.body.contains(r#"id="f-channels-err""#), "{}", bad.body);
+    assert!(ui.app.campaigns(None, 10).await.unwrap().items.is_empty());
+
+    fields[5] = ("validity_days", "28");
+    let ok = ui
+        .post("/ui/campaigns", &mkt, &with_csrf(&mkt, &fields))
+        .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+    let page = ui.get(&ok.location, Some(&mkt)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("CHF 10.00"), "the value in CHF");
+    assert!(page.body.contains(r#"id="start-campaign""#));
+    let id = ok.location.rsplit('/').next().unwrap().to_string();
+    let c = ui.app.campaign(id.parse().unwrap()).await.unwrap().campaign;
+    assert_eq!((c.value, c.min_order, c.seed), (1000, 5000, 42));
+
+    // Start, twice: the second is harmless.
+    let start = format!("/ui/campaigns/{id}/start");
+    for _ in 0..2 {
+        let p = ui.post(&start, &mkt, &with_csrf(&mkt, &[])).await;
+        assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+        assert_eq!(p.location, format!("/ui/campaigns/{id}"));
+    }
+    let page = ui.get(&format!("/ui/campaigns/{id}"), Some(&mkt)).await;
+    assert!(page.body.contains(r#"id="issued">2<"#), "{}", page.body);
+    assert!(page.body.contains(r#"id="redeemed">0<"#));
+    assert!(
+        page.body
+            .contains(&format!("/api/v1/campaigns/{id}/lettershop.csv"))
+    );
+    assert!(
+        page.body
+            .contains(&format!("/api/v1/campaigns/{id}/email.csv"))
+    );
+    assert!(!page.body.contains(r#"id="start-campaign""#), "finished");
+    assert_eq!(page.body.matches("<svg").count(), 2, "two charts");
+    assert!(page.body.contains(r#"id="groups""#));
+    let list = ui.get("/ui/campaigns", Some(&mkt)).await;
+    assert!(list.body.contains(r#">Herbst</a>"#));
+    assert!(
+        list.body
+            .contains(r#"<td class="num">3</td><td class="num">2</td><td class="num">0</td>"#),
+        "members, issued, redeemed"
+    );
+
+    // The store role sees neither the menu entry nor the pages.
+    let search = ui.get("/ui/search", Some(&store)).await;
+    assert!(!search.body.contains("/ui/campaigns"));
+    for path in ["/ui/campaigns".to_string(), format!("/ui/campaigns/{id}")] {
+        let p = ui.get(&path, Some(&store)).await;
+        assert_eq!(p.status, StatusCode::FORBIDDEN, "{path}");
+        assert!(!p.body.contains("Herbst"));
+    }
+    let p = ui.post(&start, &store, &with_csrf(&store, &[])).await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN);
+}

@@ -5,6 +5,7 @@
 //! the `X-CSRF-Token` header of a script).
 
 mod admin;
+mod campaigns;
 mod dashboard;
 pub mod i18n;
 mod pages;
@@ -75,6 +76,10 @@ pub const UI_ROUTES: &[(&str, &str, Option<&str>)] = &[
     ("GET", "/ui/segments", Some("segments:read")),
     ("GET", "/ui/segments/new", Some("segments:write")),
     ("GET", "/ui/dashboard", Some("segments:read")),
+    ("GET", "/ui/campaigns", Some("segments:read")),
+    ("POST", "/ui/campaigns", Some("campaigns:write")),
+    ("GET", "/ui/campaigns/{id}", Some("segments:read")),
+    ("POST", "/ui/campaigns/{id}/start", Some("campaigns:write")),
     ("GET", "/ui/admin", Some("admin")),
     ("POST", "/ui/admin/users", Some("admin")),
     ("POST", "/ui/admin/api-keys", Some("admin")),
@@ -98,6 +103,7 @@ const MENU: &[(&str, &str, &str)] = &[
     ("/ui/postal-returns", "nav.postal", "customers:write"),
     ("/ui/runs", "nav.runs", "runs:write"),
     ("/ui/segments", "nav.segments", "segments:read"),
+    ("/ui/campaigns", "nav.campaigns", "segments:read"),
     ("/ui/dashboard", "nav.dashboard", "segments:read"),
     ("/ui/admin", "nav.admin", "admin"),
 ];
@@ -139,6 +145,12 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/ui/runs/bonus", post(work::bonus_run))
         .route("/ui/segments", get(segments::list).post(segments::save))
         .route("/ui/segments/new", get(segments::builder))
+        .route(
+            "/ui/campaigns",
+            get(campaigns::list).post(campaigns::create),
+        )
+        .route("/ui/campaigns/{id}", get(campaigns::detail))
+        .route("/ui/campaigns/{id}/start", post(campaigns::start))
         .route("/ui/dashboard", get(dashboard::dashboard))
         .route("/ui/admin", get(admin::admin))
         .route("/ui/admin/users", post(admin::create_user))
