@@ -870,11 +870,44 @@ async fn campaign_created_through_the_form_started_and_its_results_shown() {
     assert!(!page.body.contains(r#"id="start-campaign""#), "finished");
     assert_eq!(page.body.matches("<svg").count(), 2, "two charts");
     assert!(page.body.contains(r#"id="groups""#));
+    assert!(page.body.contains("Noch keine Einlösungen"), "no days yet");
+
+    // One member redeems (basket above the minimum order): the page counts it per day.
+    let email = ui
+        .app
+        .campaign_file(id.parse().unwrap(), "email")
+        .await
+        .unwrap();
+    let header: Vec<&str> = email.lines().next().unwrap().split(',').collect();
+    let col = header.iter().position(|h| *h == "voucher_code").unwrap();
+    let code = email.lines().nth(1).unwrap().split(',').nth(col).unwrap();
+    let use_req: kundo_app::vouchers::UseRequest = serde_json::from_value(
+        serde_json::json!({"channel": "store", "basket_amount": 8000, "receipt_ref": "R-1"}),
+    )
+    .unwrap();
+    ui.app
+        .redeem_voucher(&Actor::cli(), code, &use_req)
+        .await
+        .unwrap();
+    let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    let page = ui.get(&format!("/ui/campaigns/{id}"), Some(&mkt)).await;
+    assert!(page.body.contains(r#"id="redeemed">1<"#), "{}", page.body);
+    assert!(page.body.contains("50.0 %"), "redemption rate 1 of 2");
+    assert!(
+        page.body
+            .contains(&format!("<title>{}: 1</title>", &today[5..])),
+        "the number on hover"
+    );
+    assert!(
+        page.body
+            .contains(&format!(r#"<tr><td>{today}</td><td class="num">1</td>"#)),
+        "and in the table"
+    );
     let list = ui.get("/ui/campaigns", Some(&mkt)).await;
     assert!(list.body.contains(r#">Herbst</a>"#));
     assert!(
         list.body
-            .contains(r#"<td class="num">3</td><td class="num">2</td><td class="num">0</td>"#),
+            .contains(r#"<td class="num">3</td><td class="num">2</td><td class="num">1</td>"#),
         "members, issued, redeemed"
     );
 
