@@ -395,7 +395,7 @@ async fn a_purchase_log_becomes_receipts_exactly_once() {
 async fn the_cdnow_log_is_imported_and_scored() {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/data/cdnow/CDNOW_master.txt"
+        "/../../data/cdnow/CDNOW_master.txt"
     );
     let text = std::fs::read_to_string(path).unwrap();
     let (store, _dir) = testing::sqlite().await;

@@ -13,7 +13,7 @@ use super::Rft;
 
 /// The published CDNOW figures live in the shared data folder, next to the worktrees, so they
 /// are read at test time instead of being embedded in the crate.
-const CDNOW_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/cdnow");
+const CDNOW_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/cdnow");
 
 /// One row of `cdnow_customers_summary_with_transactions.csv`.
 pub(super) struct SummaryRow {
