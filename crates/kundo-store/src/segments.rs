@@ -71,11 +71,17 @@ fn span_times(span: &Span) -> (Option<DateTime<Utc>>, DateTime<Utc>) {
     (span.from.map(day_start), day_start(end))
 }
 
-fn member_of(sub: SelectStatement, negate: bool) -> Expr {
+/// `[NOT] EXISTS (… WHERE <alias>.customer_id = c.id)`. Correlated rather than
+/// `c.id [NOT] IN (…)`: PostgreSQL cannot turn a NOT IN into an anti-join (NULL semantics) and
+/// falls back to scanning the materialized sub-select for every customer once it does not fit
+/// `work_mem` — "no purchase in 60 days" over 1M customers ran for minutes. EXISTS becomes a
+/// (hashed) semi- or anti-join there and an index probe per customer on SQLite.
+fn member_of(mut sub: SelectStatement, alias: &'static str, negate: bool) -> Expr {
+    sub.and_where(col(alias, "customer_id").equals((a("c"), a("id"))));
     if negate {
-        cid().not_in_subquery(sub)
+        Expr::exists(sub).not()
     } else {
-        cid().in_subquery(sub)
+        Expr::exists(sub)
     }
 }
 
@@ -139,18 +145,18 @@ fn leaf(c: &Condition, as_of: NaiveDate) -> Expr {
             match &at.test {
                 AttrTest::Text(m) => {
                     q.and_where(text_in(col("ca", "value"), m));
-                    member_of(q, m.negate)
+                    member_of(q, "ca", m.negate)
                 }
                 AttrTest::Int(cmp) => {
                     q.and_where(col("ca", "value_int").is_not_null())
                         .and_where(compare(col("ca", "value_int"), cmp.cmp, cmp.value));
-                    member_of(q, false)
+                    member_of(q, "ca", false)
                 }
                 AttrTest::Date(cmp, d) => {
                     q.and_where(compare(col("ca", "value"), *cmp, d.clone()));
-                    member_of(q, false)
+                    member_of(q, "ca", false)
                 }
-                AttrTest::Exists(yes) => member_of(q, !yes),
+                AttrTest::Exists(yes) => member_of(q, "ca", !yes),
             }
         }
         Condition::Purchases(p) => purchases(p, as_of),
@@ -166,7 +172,7 @@ fn leaf(c: &Condition, as_of: NaiveDate) -> Expr {
             if let Some(f) = from {
                 q.and_where(col("r", "occurred_at").gte(f));
             }
-            member_of(q, !within)
+            member_of(q, "r", !within)
         }
         Condition::Bought(b) => bought(b, as_of),
         Condition::Loyalty(metric, cmp) => loyalty(*metric, *cmp, as_of),
@@ -179,11 +185,11 @@ fn leaf(c: &Condition, as_of: NaiveDate) -> Expr {
                     let column = Expr::col((a("sc"), Alias::new(metric.column())));
                     q.and_where(column.clone().is_not_null())
                         .and_where(compare(column, cmp.cmp, cmp.value));
-                    member_of(q, false)
+                    member_of(q, "sc", false)
                 }
                 ScoreCond::Rfm(m) => {
                     q.and_where(text_in(col("sc", "rfm"), m));
-                    member_of(q, m.negate)
+                    member_of(q, "sc", m.negate)
                 }
             }
         }
@@ -210,12 +216,12 @@ fn leaf(c: &Condition, as_of: NaiveDate) -> Expr {
                 .and_where(col("s", "channel").eq(channel.clone()))
                 .and_where(col("s", "status").eq(status.clone()))
                 .and_where(Expr::exists(later).not());
-            member_of(q, false)
+            member_of(q, "s", false)
         }
         Condition::PostalStatus(status) => {
             let mut q = current_main_address();
             q.and_where(col("a", "postal_status").eq(status.clone()));
-            member_of(q, false)
+            member_of(q, "a", false)
         }
     }
 }
@@ -225,7 +231,7 @@ fn field(f: &FieldCond, as_of: NaiveDate) -> Expr {
         FieldCond::Text(field, m) if field.is_address() => {
             let mut q = current_main_address();
             q.and_where(text_in(Expr::col((a("a"), Alias::new(field.column()))), m));
-            member_of(q, m.negate)
+            member_of(q, "a", m.negate)
         }
         FieldCond::Text(field, m) => {
             let column = Expr::col((a("c"), Alias::new(field_column(*field))));
@@ -413,10 +419,10 @@ fn loyalty(metric: LoyaltyMetric, cmp: Comparison, as_of: NaiveDate) -> Expr {
             let test = compare(col("p", "balance"), cmp.cmp, cmp.value);
             if cmp.test(0) {
                 q.and_where(test.not());
-                member_of(q, true)
+                member_of(q, "p", true)
             } else {
                 q.and_where(test);
-                member_of(q, false)
+                member_of(q, "p", false)
             }
         }
         LoyaltyMetric::VouchersHeld | LoyaltyMetric::VouchersRedeemed => {
