@@ -296,6 +296,15 @@ impl App {
         })
     }
 
+    /// Brings the rolling twelve-month purchase figures to the months of `today` (a no-op when
+    /// they are current). Answers whether they were recomputed.
+    pub async fn roll_figures(&self, today: NaiveDate) -> Result<bool> {
+        let mut tx = self.store.begin_write().await?;
+        let rolled = kundo_store::rolling::roll(&mut tx.db(), today).await?;
+        tx.commit().await?;
+        Ok(rolled)
+    }
+
     /// The finished scores run of `as_of`, if there is one (the scheduler runs each date once).
     pub async fn scores_run_done(&self, as_of: NaiveDate) -> Result<bool> {
         let mut conn = self.store.acquire().await?;

@@ -518,7 +518,10 @@ async fn segments_find_exactly_the_members_a_scan_of_the_data_finds() {
         let db = store.backend().name();
         let app = App::new(store);
         let mut people = generate();
+        // Rolled before the receipts arrive: ingest keeps the twelve-month figures current.
+        assert!(app.roll_figures(as_of()).await.unwrap());
         load(&app, &mut people).await;
+        rolling_figures_agree(&app, db).await;
         let actor = Actor::cli();
         for case in cases() {
             let expected: BTreeSet<String> = people
@@ -576,6 +579,41 @@ async fn segments_find_exactly_the_members_a_scan_of_the_data_finds() {
                 .map(|m| m.customer_number.clone())
                 .collect();
             assert_eq!(sample, first, "{ctx}");
+        }
+        // The same answers from the monthly figures (window rolled to another month) and from
+        // a roll that recomputes the twelve-month figures.
+        for (label, day) in [
+            ("monthly figures", as_of() + Duration::days(40)),
+            ("recomputed rolling figures", as_of()),
+        ] {
+            assert!(app.roll_figures(day).await.unwrap());
+            for case in cases() {
+                let expected: Vec<String> = people
+                    .iter()
+                    .filter(|p| (case.expect)(p))
+                    .map(|p| p.number.clone())
+                    .collect::<BTreeSet<String>>()
+                    .into_iter()
+                    .collect();
+                let preview = app
+                    .preview_segment(&case.definition, as_of(), 1000)
+                    .await
+                    .unwrap();
+                let got: Vec<String> = preview
+                    .sample
+                    .iter()
+                    .map(|m| m.customer_number.clone())
+                    .collect();
+                assert_eq!(
+                    preview.count,
+                    expected.len() as i64,
+                    "{db} {label}: {}",
+                    case.name
+                );
+                let mut sorted = got.clone();
+                sorted.sort();
+                assert_eq!(sorted, expected, "{db} {label}: {}", case.name);
+            }
         }
 
         // A static list is a dated snapshot: it keeps its members when the data moves on.
@@ -719,5 +757,106 @@ async fn names_are_unique_versions_guard_changes_and_errors_name_the_node() {
             app.segment(s.id).await,
             Err(AppError::NotFound(_))
         ));
+    }
+}
+
+/// Every customer's twelve-month figures equal the sum of their monthly figures over the stored
+/// window (receipts, revenue, online receipts, online revenue).
+async fn rolling_figures_agree(app: &App, ctx: &str) {
+    let sql = "SELECT s.customer_id, s.receipts_12m, s.revenue_12m, s.online_receipts_12m, s.online_revenue_12m, \
+               CAST(COALESCE((SELECT SUM(m.receipts) FROM customer_monthly m, rolling_window w WHERE m.customer_id = s.customer_id AND m.month >= w.from_month AND m.month <= w.to_month), 0) AS BIGINT), \
+               CAST(COALESCE((SELECT SUM(m.revenue) FROM customer_monthly m, rolling_window w WHERE m.customer_id = s.customer_id AND m.month >= w.from_month AND m.month <= w.to_month), 0) AS BIGINT), \
+               CAST(COALESCE((SELECT SUM(m.online_receipts) FROM customer_monthly m, rolling_window w WHERE m.customer_id = s.customer_id AND m.month >= w.from_month AND m.month <= w.to_month), 0) AS BIGINT), \
+               CAST(COALESCE((SELECT SUM(m.online_revenue) FROM customer_monthly m, rolling_window w WHERE m.customer_id = s.customer_id AND m.month >= w.from_month AND m.month <= w.to_month), 0) AS BIGINT) \
+               FROM customer_stats s ORDER BY s.customer_id";
+    type Row = (i64, i64, i64, i64, i64, i64, i64, i64, i64);
+    let mut conn = app.store.acquire().await.unwrap();
+    let rows: Vec<Row> = match conn.db() {
+        kundo_store::Db::Sqlite(c) => sqlx::query_as(sql).fetch_all(&mut *c).await.unwrap(),
+        kundo_store::Db::Postgres(c) => sqlx::query_as(sql).fetch_all(&mut *c).await.unwrap(),
+    };
+    assert!(!rows.is_empty(), "{ctx}");
+    let mut in_window = 0;
+    for r in rows {
+        assert_eq!(
+            (r.1, r.2, r.3, r.4),
+            (r.5, r.6, r.7, r.8),
+            "{ctx}: customer {}",
+            r.0
+        );
+        in_window += r.1;
+    }
+    assert!(in_window > 0, "{ctx}: no receipt fell into the window");
+}
+
+#[tokio::test]
+async fn rolling_the_window_while_receipts_arrive_loses_nothing() {
+    for (store, _dir) in testing::all().await {
+        let db = store.backend().name();
+        let app = App::new(store);
+        let mut people: Vec<Person> = generate().into_iter().take(24).collect();
+        for p in people.iter_mut() {
+            p.receipts.clear();
+        }
+        load(&app, &mut people).await;
+        let till = Actor {
+            name: "apikey:pos".into(),
+            scopes: vec!["receipts:write".into()],
+            csrf_token: None,
+        };
+        // Receipts over fourteen months around two windows, booked while the window rolls
+        // back and forth between the months of June and August 2026.
+        let days = [as_of(), as_of() + Duration::days(45)];
+        let booking = {
+            let app = app.clone();
+            let numbers: Vec<String> = people.iter().map(|p| p.number.clone()).collect();
+            tokio::spawn(async move {
+                for round in 0..40usize {
+                    let batch: Vec<ReceiptInput> = (0..6)
+                        .map(|k| {
+                            let n = round * 6 + k;
+                            let date = as_of() - Duration::days((n as i64 * 37) % 420)
+                                + Duration::days(50);
+                            ReceiptInput {
+                                source: if n % 3 == 0 {
+                                    "shop".into()
+                                } else {
+                                    "pos-ZH01".into()
+                                },
+                                external_id: format!("roll-{n}"),
+                                store_code: Some(if n % 3 == 0 { "WEB" } else { "ZH01" }.into()),
+                                channel: if n % 3 == 0 { "online" } else { "store" }.into(),
+                                occurred_at: Utc
+                                    .from_utc_datetime(&date.and_hms_opt(10, 0, 0).unwrap())
+                                    .to_rfc3339(),
+                                currency: "CHF".into(),
+                                card_number: None,
+                                customer_number: Some(numbers[n % numbers.len()].clone()),
+                                lines: vec![LineInput {
+                                    sku: format!("SKU-{n}"),
+                                    category: "Papier".into(),
+                                    quantity: 1,
+                                    amount: 1_000 + n as i64,
+                                }],
+                            }
+                        })
+                        .collect();
+                    for r in app.book_receipts(&till, batch).await.unwrap() {
+                        assert_eq!(r.unwrap().status, 201);
+                    }
+                }
+            })
+        };
+        let rolling = {
+            let app = app.clone();
+            tokio::spawn(async move {
+                for k in 0..12 {
+                    assert!(app.roll_figures(days[k % 2]).await.unwrap());
+                }
+            })
+        };
+        booking.await.unwrap();
+        rolling.await.unwrap();
+        rolling_figures_agree(&app, db).await;
     }
 }

@@ -158,6 +158,16 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "campaigns",
         include_str!("../migrations/sqlite/0006_campaigns.sql"),
     ),
+    (
+        7,
+        "rolling figures",
+        include_str!("../migrations/sqlite/0007_rolling_figures.sql"),
+    ),
+    (
+        8,
+        "category figures",
+        include_str!("../migrations/sqlite/0008_category_figures.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -189,6 +199,16 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         6,
         "campaigns",
         include_str!("../migrations/postgres/0006_campaigns.sql"),
+    ),
+    (
+        7,
+        "rolling figures",
+        include_str!("../migrations/postgres/0007_rolling_figures.sql"),
+    ),
+    (
+        8,
+        "category figures",
+        include_str!("../migrations/postgres/0008_category_figures.sql"),
     ),
 ];
 

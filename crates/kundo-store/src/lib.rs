@@ -17,6 +17,7 @@ pub mod dedup;
 pub mod loyalty;
 pub mod merge;
 pub mod postal;
+pub mod rolling;
 pub mod rows;
 pub mod scores;
 pub mod search;

@@ -2,7 +2,7 @@
 //! that segments and runs read. Everything here is written in multi-row statements so that a
 //! batch of receipts costs a handful of round trips, not a handful per receipt.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use sea_query::{Expr, ExprTrait, PostgresQueryBuilder, Query, SqliteQueryBuilder};
@@ -135,9 +135,10 @@ pub async fn insert_receipts(
         });
         inserted.extend(ids);
     }
+    let fresh: HashSet<i64> = inserted.iter().copied().collect();
     let lines: Vec<Vec<Val>> = receipts
         .iter()
-        .filter(|r| inserted.contains(&r.id))
+        .filter(|r| fresh.contains(&r.id))
         .flat_map(|r| {
             r.lines.iter().map(move |l| {
                 vec![
@@ -171,7 +172,45 @@ pub async fn insert_receipts(
         lines,
     )
     .await?;
+    add_categories(db, receipts.iter().filter(|r| fresh.contains(&r.id))).await?;
     Ok(inserted)
+}
+
+/// Counts each sale once per category in `customer_categories` (customer, category, month), so
+/// that "bought Möbel last year" and "Papier at least twice" read a few rows per customer
+/// instead of joining receipt lines to receipts (ADR 8).
+async fn add_categories<'r>(
+    db: &mut Db<'_>,
+    receipts: impl Iterator<Item = &'r NewReceipt>,
+) -> crate::Result<()> {
+    let mut counts: BTreeMap<(i64, &str, String), i64> = BTreeMap::new();
+    for r in receipts.filter(|r| r.kind == "sale") {
+        let Some(customer) = r.customer_id else {
+            continue;
+        };
+        let month = r.occurred_at.format("%Y-%m").to_string();
+        let categories: BTreeSet<&str> = r.lines.iter().map(|l| l.category.as_str()).collect();
+        for category in categories {
+            *counts
+                .entry((customer, category, month.clone()))
+                .or_default() += 1;
+        }
+    }
+    // Sorted keys: concurrent batches lock the rows in the same order (no deadlock).
+    let rows: Vec<Vec<Val>> = counts
+        .into_iter()
+        .map(|((customer, category, month), n)| {
+            vec![customer.into(), category.into(), month.into(), n.into()]
+        })
+        .collect();
+    crate::rows::upsert_rows(
+        db,
+        "customer_categories",
+        &["customer_id", "category", "month", "receipts"],
+        rows,
+        " ON CONFLICT (customer_id, category, month) DO UPDATE SET receipts = customer_categories.receipts + excluded.receipts",
+    )
+    .await
 }
 
 const RECEIPT_COLUMNS: &str = "id, source, external_id, kind, customer_id, store_code, channel, occurred_at, total_amount, weight, points, request_hash, response";
@@ -418,7 +457,10 @@ pub async fn add_purchases(db: &mut Db<'_>, deltas: &[PurchaseDelta]) -> crate::
         revenue: i64,
         online_receipts: i64,
         online_revenue: i64,
+        /// The same four figures for the months of the rolling window.
+        rolling: [i64; 4],
     }
+    let window = crate::rolling::lock_shared(db).await?;
     let mut stats: BTreeMap<i64, Agg> = BTreeMap::new();
     let mut monthly: BTreeMap<(i64, String), Agg> = BTreeMap::new();
     let mut stores: BTreeMap<(i64, String), (i64, i64)> = BTreeMap::new();
@@ -442,6 +484,15 @@ pub async fn add_purchases(db: &mut Db<'_>, deltas: &[PurchaseDelta]) -> crate::
             if d.online {
                 agg.online_receipts += d.receipts;
                 agg.online_revenue += d.amount;
+            }
+        }
+        if crate::rolling::covers(&window, &d.month) {
+            let r = &mut stats.entry(d.customer_id).or_default().rolling;
+            r[0] += d.receipts;
+            r[1] += d.amount;
+            if d.online {
+                r[2] += d.receipts;
+                r[3] += d.amount;
             }
         }
         if let Some(store) = &d.store_code {
@@ -468,6 +519,10 @@ pub async fn add_purchases(db: &mut Db<'_>, deltas: &[PurchaseDelta]) -> crate::
                 a.revenue.into(),
                 a.online_receipts.into(),
                 a.online_revenue.into(),
+                a.rolling[0].into(),
+                a.rolling[1].into(),
+                a.rolling[2].into(),
+                a.rolling[3].into(),
             ]
         })
         .collect();
@@ -476,7 +531,10 @@ pub async fn add_purchases(db: &mut Db<'_>, deltas: &[PurchaseDelta]) -> crate::
          first_purchase = COALESCE({least}(customer_stats.first_purchase, excluded.first_purchase), customer_stats.first_purchase, excluded.first_purchase), \
          last_purchase = COALESCE({greatest}(customer_stats.last_purchase, excluded.last_purchase), customer_stats.last_purchase, excluded.last_purchase), \
          receipts = customer_stats.receipts + excluded.receipts, revenue = customer_stats.revenue + excluded.revenue, \
-         online_receipts = customer_stats.online_receipts + excluded.online_receipts, online_revenue = customer_stats.online_revenue + excluded.online_revenue"
+         online_receipts = customer_stats.online_receipts + excluded.online_receipts, online_revenue = customer_stats.online_revenue + excluded.online_revenue, \
+         receipts_12m = customer_stats.receipts_12m + excluded.receipts_12m, revenue_12m = customer_stats.revenue_12m + excluded.revenue_12m, \
+         online_receipts_12m = customer_stats.online_receipts_12m + excluded.online_receipts_12m, \
+         online_revenue_12m = customer_stats.online_revenue_12m + excluded.online_revenue_12m"
     );
     crate::rows::upsert_rows(
         db,
@@ -489,6 +547,10 @@ pub async fn add_purchases(db: &mut Db<'_>, deltas: &[PurchaseDelta]) -> crate::
             "revenue",
             "online_receipts",
             "online_revenue",
+            "receipts_12m",
+            "revenue_12m",
+            "online_receipts_12m",
+            "online_revenue_12m",
         ],
         stats_rows,
         &upsert,

@@ -180,15 +180,22 @@ async fn move_figures(db: &mut Db<'_>, from: i64, to: i64) -> crate::Result<()> 
     } else {
         ("MIN", "MAX")
     };
+    // The rolling figures move with the rest; the shared lock keeps a roll out meanwhile.
+    crate::rolling::lock_shared(db).await?;
     // `WHERE` before `ON CONFLICT` also keeps SQLite's parser from reading ON as a join clause.
     let stats = format!(
-        "INSERT INTO customer_stats (customer_id, first_purchase, last_purchase, receipts, revenue, online_receipts, online_revenue) \
-         SELECT $2, first_purchase, last_purchase, receipts, revenue, online_receipts, online_revenue FROM customer_stats WHERE customer_id = $1 \
+        "INSERT INTO customer_stats (customer_id, first_purchase, last_purchase, receipts, revenue, online_receipts, online_revenue, \
+         receipts_12m, revenue_12m, online_receipts_12m, online_revenue_12m) \
+         SELECT $2, first_purchase, last_purchase, receipts, revenue, online_receipts, online_revenue, \
+         receipts_12m, revenue_12m, online_receipts_12m, online_revenue_12m FROM customer_stats WHERE customer_id = $1 \
          ON CONFLICT (customer_id) DO UPDATE SET \
          first_purchase = COALESCE({least}(customer_stats.first_purchase, excluded.first_purchase), customer_stats.first_purchase, excluded.first_purchase), \
          last_purchase = COALESCE({greatest}(customer_stats.last_purchase, excluded.last_purchase), customer_stats.last_purchase, excluded.last_purchase), \
          receipts = customer_stats.receipts + excluded.receipts, revenue = customer_stats.revenue + excluded.revenue, \
-         online_receipts = customer_stats.online_receipts + excluded.online_receipts, online_revenue = customer_stats.online_revenue + excluded.online_revenue"
+         online_receipts = customer_stats.online_receipts + excluded.online_receipts, online_revenue = customer_stats.online_revenue + excluded.online_revenue, \
+         receipts_12m = customer_stats.receipts_12m + excluded.receipts_12m, revenue_12m = customer_stats.revenue_12m + excluded.revenue_12m, \
+         online_receipts_12m = customer_stats.online_receipts_12m + excluded.online_receipts_12m, \
+         online_revenue_12m = customer_stats.online_revenue_12m + excluded.online_revenue_12m"
     );
     let statements = [
         stats,
@@ -201,7 +208,12 @@ async fn move_figures(db: &mut Db<'_>, from: i64, to: i64) -> crate::Result<()> 
          SELECT $2, store_code, receipts, revenue FROM customer_stores WHERE customer_id = $1 \
          ON CONFLICT (customer_id, store_code) DO UPDATE SET receipts = customer_stores.receipts + excluded.receipts, revenue = customer_stores.revenue + excluded.revenue"
             .to_string(),
+        "INSERT INTO customer_categories (customer_id, category, month, receipts) \
+         SELECT $2, category, month, receipts FROM customer_categories WHERE customer_id = $1 \
+         ON CONFLICT (customer_id, category, month) DO UPDATE SET receipts = customer_categories.receipts + excluded.receipts"
+            .to_string(),
         "DELETE FROM customer_stats WHERE customer_id = $1 AND $2 = $2".to_string(),
+        "DELETE FROM customer_categories WHERE customer_id = $1 AND $2 = $2".to_string(),
         "DELETE FROM customer_monthly WHERE customer_id = $1 AND $2 = $2".to_string(),
         "DELETE FROM customer_stores WHERE customer_id = $1 AND $2 = $2".to_string(),
     ];

@@ -508,10 +508,13 @@ async fn run(cli: Cli) -> Result<(), String> {
                     app.expire_vouchers().await.map_err(describe)?
                 ),
                 RunJob::Scores { date } => {
+                    let today = chrono::Utc::now().date_naive();
                     let as_of = match date {
                         Some(d) => kundo_app::scores::parse_as_of(&d).map_err(describe)?,
-                        None => chrono::Utc::now().date_naive(),
+                        None => today,
                     };
+                    spinner.set_message("rolling twelve-month figures");
+                    app.roll_figures(today).await.map_err(describe)?;
                     let run = app
                         .run_scores(&Actor::cli(), as_of, &|step, done, total| {
                             spinner.set_message(format!("scores: {step} {done}/{total}"));
@@ -577,6 +580,14 @@ pub async fn make_demo_with(
         eprintln!(
             "generated {n} receipts and returns in {secs:.1} s ({:.0}/s)",
             n as f64 / secs.max(1e-9)
+        );
+        let start = std::time::Instant::now();
+        app.roll_figures(chrono::Utc::now().date_naive())
+            .await
+            .map_err(describe)?;
+        eprintln!(
+            "rolled the twelve-month purchase figures in {:.1} s",
+            start.elapsed().as_secs_f64()
         );
     }
     app.store.optimize().await.map_err(|e| e.to_string())?;

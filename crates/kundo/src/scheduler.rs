@@ -1,4 +1,4 @@
-//! The jobs inside `serve`: the monthly bonus run on the 1st, birthday vouchers and voucher
+//! The jobs inside `serve`: the rolling twelve-month figures when the month changes, the monthly bonus run on the 1st, birthday vouchers and voucher
 //! expiry every day, and the scores of the day that just ended every night. Each job is idempotent per period, so checking once a minute is safe, a
 //! restart catches up, and a second instance that races for the same run fails on the run's
 //! unique items instead of issuing twice.
@@ -23,6 +23,15 @@ pub async fn run(app: App) {
             continue;
         }
         let mut ok = true;
+        // First, so that segments of the new month read the rolling figures again.
+        match app.roll_figures(today).await {
+            Ok(true) => tracing::info!(%today, "rolling twelve-month figures recomputed"),
+            Ok(false) => {}
+            Err(e) => {
+                tracing::error!(error = %e, "rolling the twelve-month figures failed; retrying in a minute");
+                ok = false;
+            }
+        }
         if today.day() == 1 {
             let period = format!("{:04}-{:02}", today.year(), today.month());
             if let Err(e) = app
