@@ -80,13 +80,11 @@ fn hand_queries(
             ]}),
             q(
                 "JOIN customer_stats s ON s.customer_id = c.id WHERE c.status = 'active' \
-                 AND EXISTS (SELECT 1 FROM customer_stores t WHERE t.customer_id = c.id AND t.store_code = $1 AND t.receipts >= 1) \
-                 AND (SELECT SUM(m.revenue) FROM customer_monthly m WHERE m.customer_id = c.id AND m.month >= $2) >= 100000 \
-                 AND s.last_purchase < $3",
+                 AND s.revenue_12m >= 100000 AND s.last_purchase < $2 \
+                 AND EXISTS (SELECT 1 FROM customer_stores t WHERE t.customer_id = c.id AND t.store_code = $1 AND t.receipts >= 1)",
                 vec![
                     Bind::Text(store.to_string()),
-                    Bind::Text(from12.clone()),
-                    Bind::Time(day_start(as_of - chrono::Duration::days(60))),
+                    Bind::Time(day_start(as_of - chrono::Duration::days(59))),
                 ],
             ),
         ),
@@ -99,12 +97,11 @@ fn hand_queries(
                 {"bought": {"category": "Papier", "min_times": 2}}
             ]}),
             q(
-                "WHERE c.status = 'active' AND c.gender = 'female' \
-                 AND EXISTS (SELECT 1 FROM (SELECT SUM(m.revenue) AS r, SUM(m.receipts) AS n, SUM(m.online_revenue) AS o \
-                   FROM customer_monthly m WHERE m.customer_id = c.id AND m.month >= $1) x \
-                   WHERE x.n > 0 AND x.o * 1000 >= 500 * x.r AND x.r >= 8000 * x.n) \
-                 AND (SELECT COUNT(DISTINCT l.receipt_id) FROM receipt_lines l WHERE l.customer_id = c.id AND l.category = 'Papier') >= 2",
-                vec![Bind::Text(from12)],
+                "JOIN customer_stats s ON s.customer_id = c.id WHERE c.status = 'active' AND c.gender = 'female' \
+                 AND s.revenue_12m > 0 AND s.online_revenue_12m * 1000 >= 500 * s.revenue_12m \
+                 AND s.receipts_12m > 0 AND s.revenue_12m >= 8000 * s.receipts_12m \
+                 AND (SELECT SUM(k.receipts) FROM customer_categories k WHERE k.customer_id = c.id AND k.category = 'Papier') >= 2",
+                vec![],
             ),
         ),
         (
@@ -117,21 +114,13 @@ fn hand_queries(
             ]}),
             q(
                 "JOIN customer_stats s ON s.customer_id = c.id WHERE c.status = 'active' AND s.receipts <= 3 AND s.revenue >= 150000 \
-                 AND EXISTS (SELECT 1 FROM receipt_lines l JOIN receipts r ON r.id = l.receipt_id WHERE l.customer_id = c.id \
-                   AND l.category = 'Möbel' AND r.occurred_at >= $1 AND r.occurred_at < $2) \
-                 AND NOT EXISTS (SELECT 1 FROM receipt_lines l JOIN receipts r ON r.id = l.receipt_id WHERE l.customer_id = c.id \
-                   AND l.category = 'Möbel' AND r.occurred_at >= $3)",
+                 AND EXISTS (SELECT 1 FROM customer_categories k WHERE k.customer_id = c.id AND k.category = 'Möbel' \
+                   AND k.month >= $1 AND k.month <= $2) \
+                 AND NOT EXISTS (SELECT 1 FROM customer_categories k WHERE k.customer_id = c.id AND k.category = 'Möbel' AND k.month >= $3)",
                 vec![
-                    Bind::Time(day_start(
-                        NaiveDate::from_ymd_opt(last_year, 1, 1).unwrap_or(as_of),
-                    )),
-                    Bind::Time(day_start(
-                        NaiveDate::from_ymd_opt(last_year + 1, 1, 1).unwrap_or(as_of),
-                    )),
-                    Bind::Time(day_start(
-                        NaiveDate::parse_from_str(&format!("{from3}-01"), "%Y-%m-%d")
-                            .unwrap_or(as_of),
-                    )),
+                    Bind::Text(format!("{last_year}-01")),
+                    Bind::Text(format!("{last_year}-12")),
+                    Bind::Text(from3),
                 ],
             ),
         ),
@@ -177,6 +166,15 @@ pub async fn segments(app: &App, customers: u64, runs: usize) -> Result<(), Stri
             .fetch_optional(&mut *c).await.map_err(|e| e.to_string())?.unwrap_or_default()
     });
     let as_of = Utc::now().date_naive();
+    // The nightly job keeps the rolling figures current; a fresh database gets them here.
+    let t = Instant::now();
+    let rolled = app.roll_figures(as_of).await.map_err(|e| e.to_string())?;
+    if rolled {
+        println!(
+            "rolled the twelve-month figures in {:.1} s",
+            t.elapsed().as_secs_f64()
+        );
+    }
     println!(
         "{have} customers before the run, {lines} receipt lines; store {store}; as of {as_of}; {runs} runs each"
     );
