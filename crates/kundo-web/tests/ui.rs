@@ -922,3 +922,329 @@ async fn campaign_created_through_the_form_started_and_its_results_shown() {
     let p = ui.post(&start, &store, &with_csrf(&store, &[])).await;
     assert_eq!(p.status, StatusCode::FORBIDDEN);
 }
+
+/// A sale of `chf` in `category`, booked now online for the customer with `card`; the points
+/// it earned.
+async fn book(ui: &Ui, card: &str, id: &str, category: &str, chf: i64) -> i64 {
+    let till = Actor {
+        name: "apikey:shop".into(),
+        scopes: vec!["receipts:write".into()],
+        csrf_token: None,
+    };
+    let input = serde_json::from_value(serde_json::json!({
+        "source": "webshop", "external_id": id, "channel": "online",
+        "occurred_at": chrono::Utc::now().to_rfc3339(), "currency": "CHF", "card_number": card,
+        "lines": [{"sku": "1", "category": category, "quantity": 1, "amount": chf * 100}]}))
+    .unwrap();
+    let booked = ui.app.book_receipt(&till, input).await.unwrap();
+    let body: serde_json::Value = serde_json::from_str(&booked.body).unwrap();
+    body["points_earned"].as_i64().unwrap()
+}
+
+#[tokio::test]
+async fn admin_sets_points_rules_that_apply_to_the_next_receipt() {
+    let ui = Ui::new().await;
+    let admin = ui.user("boss", Role::Admin).await;
+    let n = ui
+        .customer("Anna", "Müller", "anna@example.ch", "2900123456785")
+        .await;
+    let _ = n;
+    assert_eq!(book(&ui, "2900123456785", "r1", "Bücher", 10).await, 10);
+
+    let page = ui.get("/ui/admin", Some(&admin)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    for label in [
+        "f-valid_from",
+        "f-minor_units_per_point",
+        "f-category_multipliers",
+        "f-excluded_categories",
+        "f-promotions",
+    ] {
+        assert!(
+            page.body.contains(&format!(r#"<label for="{label}">"#)),
+            "{label}"
+        );
+    }
+    assert!(page.body.contains("Standardregeln"), "no version yet");
+    // The form starts from the rules in force: the default exclusions.
+    assert!(page.body.contains(r#"value="Geschenkkarten, Pfand""#));
+
+    let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    let mut fields = vec![
+        ("valid_from", today.as_str()),
+        ("minor_units_per_point", "zwei"),
+        ("category_multipliers", "Bücher=200"),
+        ("excluded_categories", "Pfand"),
+        ("promotions", "[]"),
+    ];
+    let bad = ui
+        .post(
+            "/ui/admin/points-rules",
+            &admin,
+            &with_csrf(&admin, &fields),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains(r#"id="f-minor_units_per_point-err""#));
+    assert!(bad.body.contains(r#"value="Bücher=200""#), "input kept");
+    // The use case's own checks land at their inputs too.
+    fields[1] = ("minor_units_per_point", "0");
+    fields[2] = ("category_multipliers", "Bücher");
+    fields[4] = ("promotions", r#"[{"name": "x"}]"#);
+    let bad = ui
+        .post(
+            "/ui/admin/points-rules",
+            &admin,
+            &with_csrf(&admin, &fields),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains(r#"id="f-category_multipliers-err""#));
+    assert!(bad.body.contains(r#"id="f-promotions-err""#));
+    fields[2] = ("category_multipliers", "Bücher=200");
+    fields[4] = ("promotions", "");
+    let bad = ui
+        .post(
+            "/ui/admin/points-rules",
+            &admin,
+            &with_csrf(&admin, &fields),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        bad.body.contains(r#"id="f-minor_units_per_point-err""#),
+        "between 1 and …"
+    );
+    assert!(ui.app.points_rules().await.unwrap().is_empty());
+
+    fields[1] = ("minor_units_per_point", "50");
+    let ok = ui
+        .post(
+            "/ui/admin/points-rules",
+            &admin,
+            &with_csrf(&admin, &fields),
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+    let versions = ui.app.points_rules().await.unwrap();
+    assert_eq!(versions.len(), 1);
+    assert_eq!(versions[0]["rules"]["minor_units_per_point"], 50);
+    let page = ui.get("/ui/admin", Some(&admin)).await;
+    assert!(page.body.contains(r#"id="rules""#));
+    assert!(page.body.contains("50 Rp. pro Punkt"), "{}", page.body);
+    assert!(page.body.contains("Bücher 200 %"));
+    assert!(
+        page.body.contains("points_rules.changed"),
+        "in the audit log"
+    );
+    // CHF 10 in books: 2 points per franc, doubled.
+    assert_eq!(book(&ui, "2900123456785", "r2", "Bücher", 10).await, 40);
+    assert_eq!(book(&ui, "2900123456785", "r3", "Pfand", 10).await, 0);
+}
+
+#[tokio::test]
+async fn admin_defines_and_deletes_attributes_and_manages_webhooks_with_their_log() {
+    let ui = Ui::new().await;
+    let admin = ui.user("boss", Role::Admin).await;
+    // Only admins reach the page and its forms.
+    for role in [Role::Marketing, Role::Store, Role::Service] {
+        let other = ui.user(&format!("u-{}", role.as_str()), role).await;
+        assert_eq!(
+            ui.get("/ui/admin", Some(&other)).await.status,
+            StatusCode::FORBIDDEN
+        );
+        let p = ui
+            .post(
+                "/ui/admin/attributes",
+                &other,
+                &with_csrf(&other, &[("attr_name", "x"), ("attr_type", "string")]),
+            )
+            .await;
+        assert_eq!(p.status, StatusCode::FORBIDDEN);
+        assert_eq!(
+            ui.get("/ui/admin/webhooks/1", Some(&other)).await.status,
+            StatusCode::FORBIDDEN
+        );
+    }
+    assert!(ui.app.attribute_definitions().await.unwrap().is_empty());
+
+    // Attributes: errors at the field, then one made, shown, and deleted.
+    let page = ui.get("/ui/admin", Some(&admin)).await;
+    assert!(page.body.contains(r#"<label for="f-attr_name">"#));
+    assert!(page.body.contains(r#"<label for="f-attr_required">"#));
+    let bad = ui
+        .post(
+            "/ui/admin/attributes",
+            &admin,
+            &with_csrf(
+                &admin,
+                &[("attr_name", "Schuh Grösse"), ("attr_type", "integer")],
+            ),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains(r#"id="f-attr_name-err""#), "{}", bad.body);
+    let bad = ui
+        .post(
+            "/ui/admin/attributes",
+            &admin,
+            &with_csrf(&admin, &[("attr_name", "club"), ("attr_type", "enum")]),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains(r#"id="f-attr_allowed_values-err""#));
+    let ok = ui
+        .post(
+            "/ui/admin/attributes",
+            &admin,
+            &with_csrf(
+                &admin,
+                &[
+                    ("attr_name", "club"),
+                    ("attr_label", "Kundenclub"),
+                    ("attr_type", "enum"),
+                    ("attr_allowed_values", "gold, silber"),
+                    ("attr_required", "1"),
+                ],
+            ),
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+    let defs = ui.app.attribute_definitions().await.unwrap();
+    assert_eq!(defs.len(), 1);
+    assert_eq!(defs[0].allowed_values, vec!["gold", "silber"]);
+    assert!(defs[0].required);
+    let page = ui.get("/ui/admin", Some(&admin)).await;
+    assert!(page.body.contains("<code>club</code>"));
+    assert!(page.body.contains("Kundenclub"));
+    let again = ui
+        .post(
+            "/ui/admin/attributes",
+            &admin,
+            &with_csrf(
+                &admin,
+                &[
+                    ("attr_name", "club"),
+                    ("attr_type", "enum"),
+                    ("attr_allowed_values", "gold"),
+                ],
+            ),
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(again.body.contains(r#"id="f-attr_name-err""#), "taken");
+    let del = ui
+        .post(
+            "/ui/admin/attributes/club/delete",
+            &admin,
+            &with_csrf(&admin, &[]),
+        )
+        .await;
+    assert_eq!(del.status, StatusCode::SEE_OTHER);
+    assert!(ui.app.attribute_definitions().await.unwrap().is_empty());
+
+    // Webhooks: a bad URL at its field; a good one shows its secret once.
+    let bad = ui
+        .post(
+            "/ui/admin/webhooks",
+            &admin,
+            &with_csrf(
+                &admin,
+                &[("url", "ftp://crm.example"), ("event_types", "*")],
+            ),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains(r#"id="f-url-err""#));
+    assert!(bad.body.contains(r#"value="ftp://crm.example""#));
+    // Port 9 (discard) refuses: the delivery fails and is logged.
+    let url = "http://127.0.0.1:9/kundo";
+    let made = ui
+        .post(
+            "/ui/admin/webhooks",
+            &admin,
+            &with_csrf(&admin, &[("url", url), ("event_types", "*")]),
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.body);
+    let secret = made
+        .body
+        .split(r#"id="new-secret""#)
+        .nth(1)
+        .and_then(|s| s.split("<code>").nth(1))
+        .and_then(|s| s.split('<').next())
+        .unwrap()
+        .to_string();
+    assert!(secret.len() >= 24);
+    let hooks = ui.app.webhooks().await.unwrap();
+    assert_eq!(hooks.len(), 1);
+    assert_eq!(hooks[0].secret, secret);
+    let id = hooks[0].id;
+    let page = ui.get("/ui/admin", Some(&admin)).await;
+    assert!(!page.body.contains(&secret), "shown once");
+    assert!(
+        page.body
+            .contains(&format!(r#"href="/ui/admin/webhooks/{id}""#))
+    );
+
+    let log = format!("/ui/admin/webhooks/{id}");
+    let empty = ui.get(&log, Some(&admin)).await;
+    assert_eq!(empty.status, StatusCode::OK);
+    assert!(empty.body.contains("Noch keine Zustellversuche"));
+    ui.customer("Beat", "Meier", "beat@example.ch", "2900000000102")
+        .await;
+    ui.app.dispatch_webhooks().await.unwrap();
+    let deliveries = ui.app.webhook_deliveries(id).await.unwrap();
+    assert!(!deliveries.is_empty());
+    let logged = ui.get(&log, Some(&admin)).await;
+    assert!(
+        logged.body.contains(r#"id="deliveries""#),
+        "{}",
+        logged.body
+    );
+    assert!(logged.body.contains(url));
+    assert!(logged.body.contains(&format!(
+        r#"<td class="num">{}</td>"#,
+        deliveries[0].event_id
+    )));
+    assert_eq!(
+        ui.get("/ui/admin/webhooks/999", Some(&admin)).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        ui.get("/ui/admin/webhooks/abc", Some(&admin)).await.status,
+        StatusCode::NOT_FOUND
+    );
+
+    let del = ui
+        .post(
+            &format!("/ui/admin/webhooks/{id}/delete"),
+            &admin,
+            &with_csrf(&admin, &[]),
+        )
+        .await;
+    assert_eq!(del.status, StatusCode::SEE_OTHER);
+    assert!(!ui.app.webhooks().await.unwrap()[0].active);
+    let page = ui.get("/ui/admin", Some(&admin)).await;
+    assert!(page.body.contains("gelöscht"));
+    assert!(page.body.contains("webhook.deleted"), "in the audit log");
+    // Without the token nothing changes.
+    let forged = ui
+        .post(
+            "/ui/admin/webhooks",
+            &admin,
+            &[("csrf", "forged"), ("url", url), ("event_types", "*")],
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    assert_eq!(ui.app.webhooks().await.unwrap().len(), 1);
+    // English labels from the switch.
+    let en = Session {
+        cookie: format!("{}; kundo_lang=en", admin.cookie),
+        csrf: admin.csrf.clone(),
+    };
+    let page = ui.get("/ui/admin", Some(&en)).await;
+    assert!(page.body.contains("Points rules"));
+    assert!(page.body.contains("Custom attributes"));
+    assert!(page.body.contains("Delivery log"));
+}
