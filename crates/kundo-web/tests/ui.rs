@@ -1248,3 +1248,84 @@ async fn admin_defines_and_deletes_attributes_and_manages_webhooks_with_their_lo
     assert!(page.body.contains("Custom attributes"));
     assert!(page.body.contains("Delivery log"));
 }
+
+#[tokio::test]
+async fn birthday_run_from_the_runs_page_with_its_lettershop_file() {
+    let ui = Ui::new().await;
+    let mkt = ui.user("mkt", Role::Marketing).await;
+    let store = ui.user("clerk", Role::Store).await;
+    // Born on 29 February, CHF 600 this year, letters allowed.
+    let n = ui
+        .customer("Anna", "Müller", "anna@example.ch", "2900123456785")
+        .await;
+    ui.app
+        .update_customer(
+            &Actor::cli(),
+            &n,
+            serde_json::json!({"consents": [{"channel": "letter", "status": "granted", "source": "pos"}]})
+                .as_object()
+                .unwrap(),
+            None,
+        )
+        .await
+        .unwrap();
+    book(&ui, "2900123456785", "b1", "Möbel", 600).await;
+
+    let page = ui.get("/ui/runs", Some(&mkt)).await;
+    assert!(page.body.contains(r#"<label for="f-date">"#));
+    assert!(page.body.contains(r#"id="start-birthday""#));
+    let bad = ui
+        .post(
+            "/ui/runs/birthday",
+            &mkt,
+            &with_csrf(&mkt, &[("date", "2027-02-30")]),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains(r#"id="f-date-err""#));
+    assert!(bad.body.contains(r#"value="2027-02-30""#));
+    // 21 days before 28 February 2027 (no leap year): 29 February counts as the 28th.
+    let ok = ui
+        .post(
+            "/ui/runs/birthday",
+            &mkt,
+            &with_csrf(&mkt, &[("date", "2027-02-07")]),
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+    let page = ui.get(&ok.location, Some(&mkt)).await;
+    assert!(page.body.contains(r#"id="run-message""#));
+    let row = page
+        .body
+        .split("<td>birthday</td>")
+        .nth(1)
+        .and_then(|r| r.split("</tr>").next())
+        .unwrap();
+    assert!(
+        row.starts_with("<td>2027-02-07</td><td>done</td><td>1</td>"),
+        "{row}"
+    );
+    let run_id = ok.location.rsplit('=').next().unwrap();
+    assert!(
+        row.contains(&format!("/api/v1/runs/{run_id}/lettershop.csv")),
+        "{row}"
+    );
+    let vouchers = ui.app.customer_vouchers(&n).await.unwrap();
+    assert_eq!(vouchers.len(), 1);
+    assert_eq!(vouchers[0].kind, "birthday");
+    let csv = ui
+        .get(&format!("/api/v1/runs/{run_id}/lettershop.csv"), Some(&mkt))
+        .await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert!(csv.body.contains("Müller"), "{}", csv.body);
+    assert!(csv.body.contains(&vouchers[0].code));
+    // A store clerk cannot start runs.
+    let p = ui
+        .post(
+            "/ui/runs/birthday",
+            &store,
+            &with_csrf(&store, &[("date", "2027-02-08")]),
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN);
+}

@@ -278,6 +278,21 @@ const MESSAGES: &[(&str, &str, &str)] = &[
     ("runs.title", "Läufe", "Runs"),
     ("runs.bonus", "Bonuslauf starten", "Start a bonus run"),
     ("runs.period", "Periode (JJJJ-MM)", "Period (YYYY-MM)"),
+    (
+        "runs.birthday",
+        "Geburtstagslauf starten",
+        "Start a birthday run",
+    ),
+    (
+        "runs.date",
+        "Stichtag (JJJJ-MM-TT)",
+        "Run date (YYYY-MM-DD)",
+    ),
+    (
+        "runs.birthday_hint",
+        "Gutscheine für Geburtstage in 21 Tagen, an Kunden mit CHF 500 Umsatz in 12 Monaten; einmal pro Jahr und Kunde.",
+        "Vouchers for birthdays in 21 days, to customers with CHF 500 revenue in 12 months; once a year per customer.",
+    ),
     ("runs.start", "Starten", "Start"),
     ("runs.started", "Lauf abgeschlossen", "Run finished"),
     ("runs.empty", "Noch keine Läufe.", "No runs yet."),

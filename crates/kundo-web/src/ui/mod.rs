@@ -74,6 +74,7 @@ pub const UI_ROUTES: &[(&str, &str, Option<&str>)] = &[
     ("POST", "/ui/postal-returns", Some("customers:write")),
     ("GET", "/ui/runs", Some("runs:write")),
     ("POST", "/ui/runs/bonus", Some("runs:write")),
+    ("POST", "/ui/runs/birthday", Some("runs:write")),
     ("GET", "/ui/segments", Some("segments:read")),
     ("GET", "/ui/segments/new", Some("segments:write")),
     ("GET", "/ui/dashboard", Some("segments:read")),
@@ -150,6 +151,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         )
         .route("/ui/runs", get(work::runs))
         .route("/ui/runs/bonus", post(work::bonus_run))
+        .route("/ui/runs/birthday", post(work::birthday_run))
         .route("/ui/segments", get(segments::list).post(segments::save))
         .route("/ui/segments/new", get(segments::builder))
         .route(
