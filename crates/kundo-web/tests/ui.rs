@@ -1329,3 +1329,160 @@ async fn birthday_run_from_the_runs_page_with_its_lettershop_file() {
         .await;
     assert_eq!(p.status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn segments_are_negated_saved_static_snapshotted_edited_and_exported() {
+    let ui = Ui::new().await;
+    let mkt = ui.user("mkt", Role::Marketing).await;
+    let store = ui.user("clerk", Role::Store).await;
+    // Three in Zürich: two in 8001 (the helper's postcode), Beat in 8002.
+    ui.customer("Anna", "Müller", "anna@example.ch", "2900000000101")
+        .await;
+    ui.customer("Cora", "Keller", "cora@example.ch", "2900000000103")
+        .await;
+    let beat = serde_json::from_value(serde_json::json!({
+        "kind": "person", "first_name": "Beat", "last_name": "Meier",
+        "addresses": [{"street": "Seefeldstrasse", "house_number": "3", "postcode": "8002", "city": "Zürich", "country": "CH"}]}))
+    .unwrap();
+    ui.app
+        .create_customer(&Actor::cli(), beat, None, DuplicateCheck::CreateAnyway)
+        .await
+        .unwrap();
+
+    let builder = ui.get("/ui/segments/new", Some(&mkt)).await;
+    assert!(builder.body.contains(r#"id="save-segment""#));
+    assert!(builder.body.contains(r#"id="save-static""#));
+    assert!(builder.body.contains(r#"data-not="#), "label for NOT");
+    let js = ui.get("/static/app.js", None).await;
+    assert!(js.body.contains("{ not: g }"), "the builder negates groups");
+
+    // A negated group: in Zürich but not in 8002 → Anna and Cora.
+    let not_beat = r#"{"and": [{"field": "city", "op": "eq", "value": "Zürich"}, {"not": {"or": [{"field": "postcode", "op": "eq", "value": "8002"}]}}]}"#;
+    let saved = ui
+        .post(
+            "/ui/segments",
+            &mkt,
+            &with_csrf(
+                &mkt,
+                &[
+                    ("name", "Ohne Meier"),
+                    ("kind", "static"),
+                    ("definition", not_beat),
+                ],
+            ),
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let seg = ui.app.segments(None, 10).await.unwrap().items.remove(0);
+    assert_eq!(seg.kind, "static");
+    assert_eq!(seg.snapshot.as_ref().unwrap().member_count, 2);
+    let today = chrono::Utc::now().date_naive();
+    assert_eq!(ui.app.segment_count(seg.id, today).await.unwrap(), 2);
+
+    let list = ui.get("/ui/segments", Some(&mkt)).await;
+    let id = seg.id;
+    assert!(list.body.contains(&format!(r#"href="/ui/segments/{id}""#)));
+    assert!(
+        list.body
+            .contains(&format!(r#"href="/api/v1/segments/{id}/members.csv""#))
+    );
+    assert!(list.body.contains("statisch (Liste)"));
+    let csv = ui
+        .get(&format!("/api/v1/segments/{id}/members.csv"), Some(&mkt))
+        .await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert!(csv.body.contains("Müller") && csv.body.contains("Keller"));
+    assert!(!csv.body.contains("Meier"));
+
+    // A static list keeps its members until a new snapshot.
+    ui.customer("Dora", "Frei", "dora@example.ch", "2900000000104")
+        .await;
+    assert_eq!(ui.app.segment_count(id, today).await.unwrap(), 2);
+    let snap = ui
+        .post(
+            &format!("/ui/segments/{id}/snapshots"),
+            &mkt,
+            &with_csrf(&mkt, &[]),
+        )
+        .await;
+    assert_eq!(snap.status, StatusCode::SEE_OTHER);
+    assert_eq!(ui.app.segment_count(id, today).await.unwrap(), 3);
+
+    // Open it in the builder, change it, save it as a dynamic segment.
+    let edit = ui.get(&format!("/ui/segments/{id}"), Some(&mkt)).await;
+    assert_eq!(edit.status, StatusCode::OK);
+    assert!(
+        edit.body
+            .contains(&format!(r#"action="/ui/segments/{id}""#))
+    );
+    assert!(edit.body.contains(r#"value="Ohne Meier""#));
+    assert!(edit.body.contains("&quot;not&quot;") || edit.body.contains("&#34;not&#34;"));
+    assert!(
+        edit.body.contains(r#"name="version" value="1""#),
+        "{}",
+        edit.body
+    );
+    assert!(
+        edit.body
+            .contains(&format!("/api/v1/segments/{id}/members.csv"))
+    );
+    let zurich = r#"{"field": "city", "op": "eq", "value": "Zürich"}"#;
+    let fields = [
+        ("name", "Zürich"),
+        ("kind", "dynamic"),
+        ("definition", zurich),
+        ("version", "1"),
+    ];
+    let bad = ui
+        .post(
+            &format!("/ui/segments/{id}"),
+            &mkt,
+            &with_csrf(
+                &mkt,
+                &[("name", ""), ("kind", "dynamic"), ("definition", "{")],
+            ),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains(r#"id="f-definition-err""#));
+    let ok = ui
+        .post(
+            &format!("/ui/segments/{id}"),
+            &mkt,
+            &with_csrf(&mkt, &fields),
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+    let seg = ui.app.segment(id).await.unwrap();
+    assert_eq!(
+        (seg.name.as_str(), seg.kind.as_str()),
+        ("Zürich", "dynamic")
+    );
+    assert_eq!(ui.app.segment_count(id, today).await.unwrap(), 4);
+    // The same form again names a version that is gone: explained, not saved.
+    let stale = ui
+        .post(
+            &format!("/ui/segments/{id}"),
+            &mkt,
+            &with_csrf(&mkt, &fields),
+        )
+        .await;
+    assert_eq!(stale.status, StatusCode::PRECONDITION_FAILED);
+    assert!(stale.body.contains(r#"role="alert""#));
+
+    // A store clerk sees no segments.
+    for path in [format!("/ui/segments/{id}"), "/ui/segments".to_string()] {
+        assert_eq!(
+            ui.get(&path, Some(&store)).await.status,
+            StatusCode::FORBIDDEN
+        );
+    }
+    let p = ui
+        .post(
+            &format!("/ui/segments/{id}/snapshots"),
+            &store,
+            &with_csrf(&store, &[]),
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN);
+}

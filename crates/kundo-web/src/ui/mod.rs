@@ -93,6 +93,13 @@ pub const UI_ROUTES: &[(&str, &str, Option<&str>)] = &[
     ("GET", "/ui/admin/webhooks/{id}", Some("admin")),
     ("POST", "/ui/admin/webhooks/{id}/delete", Some("admin")),
     ("POST", "/ui/segments", Some("segments:write")),
+    ("GET", "/ui/segments/{id}", Some("segments:write")),
+    ("POST", "/ui/segments/{id}", Some("segments:write")),
+    (
+        "POST",
+        "/ui/segments/{id}/snapshots",
+        Some("segments:write"),
+    ),
 ];
 
 fn ui_scope(method: &Method, path: &str) -> Option<Option<&'static str>> {
@@ -154,6 +161,11 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/ui/runs/birthday", post(work::birthday_run))
         .route("/ui/segments", get(segments::list).post(segments::save))
         .route("/ui/segments/new", get(segments::builder))
+        .route(
+            "/ui/segments/{id}",
+            get(segments::edit).post(segments::update),
+        )
+        .route("/ui/segments/{id}/snapshots", post(segments::snapshot))
         .route(
             "/ui/campaigns",
             get(campaigns::list).post(campaigns::create),
