@@ -1486,3 +1486,105 @@ async fn segments_are_negated_saved_static_snapshotted_edited_and_exported() {
         .await;
     assert_eq!(p.status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn customer_view_shows_cases_and_makes_tasks() {
+    let ui = Ui::new().await;
+    let svc = ui.user("svc", Role::Service).await;
+    let store = ui.user("clerk", Role::Store).await;
+    let n = ui
+        .customer("Anna", "Müller", "anna@example.ch", "2900123456785")
+        .await;
+    let case = serde_json::from_value(serde_json::json!({
+        "kind": "complaint", "subject": "Lieferung beschädigt", "team": "service"}))
+    .unwrap();
+    ui.app.create_case(&Actor::cli(), &n, case).await.unwrap();
+
+    let path = format!("/ui/customers/{n}");
+    let page = ui.get(&path, Some(&svc)).await;
+    assert!(page.body.contains(r#"id="cases""#));
+    assert!(page.body.contains("Lieferung beschädigt"));
+    assert!(page.body.contains("complaint"));
+    for label in [
+        "f-task_kind",
+        "f-task_title",
+        "f-task_due_date",
+        "f-task_team",
+    ] {
+        assert!(
+            page.body.contains(&format!(r#"<label for="{label}">"#)),
+            "{label}"
+        );
+    }
+
+    let action = format!("/ui/customers/{n}/tasks");
+    let bad = ui
+        .post(
+            &action,
+            &svc,
+            &with_csrf(
+                &svc,
+                &[
+                    ("task_kind", "callback"),
+                    ("task_title", ""),
+                    ("task_due_date", "morgen"),
+                ],
+            ),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        bad.body.contains(r#"id="f-task_title-err""#),
+        "{}",
+        bad.body
+    );
+    assert!(bad.body.contains(r#"id="f-task_due_date-err""#));
+    assert!(bad.body.contains(r#"value="morgen""#));
+    let ok = ui
+        .post(
+            &action,
+            &svc,
+            &with_csrf(
+                &svc,
+                &[
+                    ("task_kind", "callback"),
+                    ("task_title", "Zurückrufen wegen Lieferung"),
+                    ("task_team", "service"),
+                    ("task_due_date", "2026-12-01"),
+                ],
+            ),
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+    let tasks = ui
+        .app
+        .list_tasks(
+            kundo_store::tasks::TaskFilter {
+                limit: 50,
+                ..Default::default()
+            },
+            Some(&n),
+        )
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(tasks.len(), 1);
+    assert_eq!(tasks[0].title, "Zurückrufen wegen Lieferung");
+    assert_eq!(tasks[0].team.as_deref(), Some("service"));
+    let page = ui.get(&path, Some(&svc)).await;
+    assert!(page.body.contains("Zurückrufen wegen Lieferung"));
+    assert!(page.body.contains("2026-12-01"));
+
+    // A store clerk sees the customer but no task form, and may not post one.
+    let page = ui.get(&path, Some(&store)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(!page.body.contains(r#"id="task-form""#));
+    let p = ui
+        .post(
+            &action,
+            &store,
+            &with_csrf(&store, &[("task_kind", "callback"), ("task_title", "x")]),
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN);
+}

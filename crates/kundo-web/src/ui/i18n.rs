@@ -361,6 +361,18 @@ const MESSAGES: &[(&str, &str, &str)] = &[
     ("admin.actor", "Wer", "Who"),
     ("admin.action", "Aktion", "Action"),
     ("admin.delete", "Löschen", "Delete"),
+    ("cust.cases", "Fälle", "Cases"),
+    ("cust.case_subject", "Betreff", "Subject"),
+    ("cust.case_closed", "Geschlossen", "Closed"),
+    (
+        "cust.new_task",
+        "Neue Aufgabe zu diesem Kunden",
+        "New task about this customer",
+    ),
+    ("cust.create_task", "Aufgabe anlegen", "Create task"),
+    ("task.kind", "Art der Aufgabe", "Kind of task"),
+    ("task.title_field", "Titel", "Title"),
+    ("task.due", "Fällig am", "Due on"),
     ("err.date", "Datum als JJJJ-MM-TT", "a date as YYYY-MM-DD"),
     ("rules.title", "Punkteregeln", "Points rules"),
     (

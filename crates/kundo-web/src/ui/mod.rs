@@ -57,6 +57,7 @@ pub const UI_ROUTES: &[(&str, &str, Option<&str>)] = &[
         "/ui/customers/{number}/activities",
         Some("customers:write"),
     ),
+    ("POST", "/ui/customers/{number}/tasks", Some("tasks:write")),
     ("GET", "/ui/duplicates", Some("customers:read")),
     (
         "POST",
@@ -144,6 +145,7 @@ pub fn router(state: AppState) -> Router<AppState> {
             "/ui/customers/{number}/activities",
             post(pages::log_contact),
         )
+        .route("/ui/customers/{number}/tasks", post(pages::create_task))
         .route("/ui/duplicates", get(quality::pairs))
         .route("/ui/duplicates/{id}/dismiss", post(quality::dismiss))
         .route("/ui/merge", get(quality::merge_form).post(quality::merge))
