@@ -100,6 +100,11 @@ impl Ui {
         self.send(req).await
     }
 
+    /// A form post with the session's CSRF token.
+    async fn form(&self, path: &str, s: &Session, fields: &[(&str, &str)]) -> Page {
+        self.post(path, s, &with_csrf(s, fields)).await
+    }
+
     async fn customer(&self, first: &str, last: &str, email: &str, card: &str) -> String {
         let input = serde_json::from_value(serde_json::json!({
             "kind": "person", "first_name": first, "last_name": last, "email": email,
@@ -977,13 +982,7 @@ async fn admin_sets_points_rules_that_apply_to_the_next_receipt() {
         ("excluded_categories", "Pfand"),
         ("promotions", "[]"),
     ];
-    let bad = ui
-        .post(
-            "/ui/admin/points-rules",
-            &admin,
-            &with_csrf(&admin, &fields),
-        )
-        .await;
+    let bad = ui.form("/ui/admin/points-rules", &admin, &fields).await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(bad.body.contains(r#"id="f-minor_units_per_point-err""#));
     assert!(bad.body.contains(r#"value="Bücher=200""#), "input kept");
@@ -991,25 +990,13 @@ async fn admin_sets_points_rules_that_apply_to_the_next_receipt() {
     fields[1] = ("minor_units_per_point", "0");
     fields[2] = ("category_multipliers", "Bücher");
     fields[4] = ("promotions", r#"[{"name": "x"}]"#);
-    let bad = ui
-        .post(
-            "/ui/admin/points-rules",
-            &admin,
-            &with_csrf(&admin, &fields),
-        )
-        .await;
+    let bad = ui.form("/ui/admin/points-rules", &admin, &fields).await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(bad.body.contains(r#"id="f-category_multipliers-err""#));
     assert!(bad.body.contains(r#"id="f-promotions-err""#));
     fields[2] = ("category_multipliers", "Bücher=200");
     fields[4] = ("promotions", "");
-    let bad = ui
-        .post(
-            "/ui/admin/points-rules",
-            &admin,
-            &with_csrf(&admin, &fields),
-        )
-        .await;
+    let bad = ui.form("/ui/admin/points-rules", &admin, &fields).await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
         bad.body.contains(r#"id="f-minor_units_per_point-err""#),
@@ -1018,13 +1005,7 @@ async fn admin_sets_points_rules_that_apply_to_the_next_receipt() {
     assert!(ui.app.points_rules().await.unwrap().is_empty());
 
     fields[1] = ("minor_units_per_point", "50");
-    let ok = ui
-        .post(
-            "/ui/admin/points-rules",
-            &admin,
-            &with_csrf(&admin, &fields),
-        )
-        .await;
+    let ok = ui.form("/ui/admin/points-rules", &admin, &fields).await;
     assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
     let versions = ui.app.points_rules().await.unwrap();
     assert_eq!(versions.len(), 1);
@@ -1054,10 +1035,10 @@ async fn admin_defines_and_deletes_attributes_and_manages_webhooks_with_their_lo
             StatusCode::FORBIDDEN
         );
         let p = ui
-            .post(
+            .form(
                 "/ui/admin/attributes",
                 &other,
-                &with_csrf(&other, &[("attr_name", "x"), ("attr_type", "string")]),
+                &[("attr_name", "x"), ("attr_type", "string")],
             )
             .await;
         assert_eq!(p.status, StatusCode::FORBIDDEN);
@@ -1073,40 +1054,34 @@ async fn admin_defines_and_deletes_attributes_and_manages_webhooks_with_their_lo
     assert!(page.body.contains(r#"<label for="f-attr_name">"#));
     assert!(page.body.contains(r#"<label for="f-attr_required">"#));
     let bad = ui
-        .post(
+        .form(
             "/ui/admin/attributes",
             &admin,
-            &with_csrf(
-                &admin,
-                &[("attr_name", "Schuh Grösse"), ("attr_type", "integer")],
-            ),
+            &[("attr_name", "Schuh Grösse"), ("attr_type", "integer")],
         )
         .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(bad.body.contains(r#"id="f-attr_name-err""#), "{}", bad.body);
     let bad = ui
-        .post(
+        .form(
             "/ui/admin/attributes",
             &admin,
-            &with_csrf(&admin, &[("attr_name", "club"), ("attr_type", "enum")]),
+            &[("attr_name", "club"), ("attr_type", "enum")],
         )
         .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(bad.body.contains(r#"id="f-attr_allowed_values-err""#));
     let ok = ui
-        .post(
+        .form(
             "/ui/admin/attributes",
             &admin,
-            &with_csrf(
-                &admin,
-                &[
-                    ("attr_name", "club"),
-                    ("attr_label", "Kundenclub"),
-                    ("attr_type", "enum"),
-                    ("attr_allowed_values", "gold, silber"),
-                    ("attr_required", "1"),
-                ],
-            ),
+            &[
+                ("attr_name", "club"),
+                ("attr_label", "Kundenclub"),
+                ("attr_type", "enum"),
+                ("attr_allowed_values", "gold, silber"),
+                ("attr_required", "1"),
+            ],
         )
         .await;
     assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
@@ -1118,40 +1093,54 @@ async fn admin_defines_and_deletes_attributes_and_manages_webhooks_with_their_lo
     assert!(page.body.contains("<code>club</code>"));
     assert!(page.body.contains("Kundenclub"));
     let again = ui
-        .post(
+        .form(
             "/ui/admin/attributes",
             &admin,
-            &with_csrf(
-                &admin,
-                &[
-                    ("attr_name", "club"),
-                    ("attr_type", "enum"),
-                    ("attr_allowed_values", "gold"),
-                ],
-            ),
+            &[
+                ("attr_name", "club"),
+                ("attr_type", "enum"),
+                ("attr_allowed_values", "gold"),
+            ],
         )
         .await;
     assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(again.body.contains(r#"id="f-attr_name-err""#), "taken");
     let del = ui
-        .post(
-            "/ui/admin/attributes/club/delete",
-            &admin,
-            &with_csrf(&admin, &[]),
-        )
+        .form("/ui/admin/attributes/club/delete", &admin, &[])
         .await;
     assert_eq!(del.status, StatusCode::SEE_OTHER);
     assert!(ui.app.attribute_definitions().await.unwrap().is_empty());
+    // An attribute in use is kept, and the page says why.
+    let ok = ui
+        .form(
+            "/ui/admin/attributes",
+            &admin,
+            &[("attr_name", "filiale"), ("attr_type", "string")],
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+    let eva = serde_json::from_value(serde_json::json!({
+        "kind": "person", "first_name": "Eva", "last_name": "Frei",
+        "attributes": {"filiale": "ZH01"}}))
+    .unwrap();
+    ui.app
+        .create_customer(&Actor::cli(), eva, None, DuplicateCheck::CreateAnyway)
+        .await
+        .unwrap();
+    let kept = ui
+        .form("/ui/admin/attributes/filiale/delete", &admin, &[])
+        .await;
+    assert_eq!(kept.status, StatusCode::CONFLICT);
+    assert!(kept.body.contains(r#"role="alert""#));
+    assert!(kept.body.contains("1 customers have a value for"));
+    assert_eq!(ui.app.attribute_definitions().await.unwrap().len(), 1);
 
     // Webhooks: a bad URL at its field; a good one shows its secret once.
     let bad = ui
-        .post(
+        .form(
             "/ui/admin/webhooks",
             &admin,
-            &with_csrf(
-                &admin,
-                &[("url", "ftp://crm.example"), ("event_types", "*")],
-            ),
+            &[("url", "ftp://crm.example"), ("event_types", "*")],
         )
         .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -1160,10 +1149,10 @@ async fn admin_defines_and_deletes_attributes_and_manages_webhooks_with_their_lo
     // Port 9 (discard) refuses: the delivery fails and is logged.
     let url = "http://127.0.0.1:9/kundo";
     let made = ui
-        .post(
+        .form(
             "/ui/admin/webhooks",
             &admin,
-            &with_csrf(&admin, &[("url", url), ("event_types", "*")]),
+            &[("url", url), ("event_types", "*")],
         )
         .await;
     assert_eq!(made.status, StatusCode::CREATED, "{}", made.body);
@@ -1217,11 +1206,7 @@ async fn admin_defines_and_deletes_attributes_and_manages_webhooks_with_their_lo
     );
 
     let del = ui
-        .post(
-            &format!("/ui/admin/webhooks/{id}/delete"),
-            &admin,
-            &with_csrf(&admin, &[]),
-        )
+        .form(&format!("/ui/admin/webhooks/{id}/delete"), &admin, &[])
         .await;
     assert_eq!(del.status, StatusCode::SEE_OTHER);
     assert!(!ui.app.webhooks().await.unwrap()[0].active);
@@ -1275,22 +1260,14 @@ async fn birthday_run_from_the_runs_page_with_its_lettershop_file() {
     assert!(page.body.contains(r#"<label for="f-date">"#));
     assert!(page.body.contains(r#"id="start-birthday""#));
     let bad = ui
-        .post(
-            "/ui/runs/birthday",
-            &mkt,
-            &with_csrf(&mkt, &[("date", "2027-02-30")]),
-        )
+        .form("/ui/runs/birthday", &mkt, &[("date", "2027-02-30")])
         .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(bad.body.contains(r#"id="f-date-err""#));
     assert!(bad.body.contains(r#"value="2027-02-30""#));
     // 21 days before 28 February 2027 (no leap year): 29 February counts as the 28th.
     let ok = ui
-        .post(
-            "/ui/runs/birthday",
-            &mkt,
-            &with_csrf(&mkt, &[("date", "2027-02-07")]),
-        )
+        .form("/ui/runs/birthday", &mkt, &[("date", "2027-02-07")])
         .await;
     assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
     let page = ui.get(&ok.location, Some(&mkt)).await;
@@ -1321,11 +1298,7 @@ async fn birthday_run_from_the_runs_page_with_its_lettershop_file() {
     assert!(csv.body.contains(&vouchers[0].code));
     // A store clerk cannot start runs.
     let p = ui
-        .post(
-            "/ui/runs/birthday",
-            &store,
-            &with_csrf(&store, &[("date", "2027-02-08")]),
-        )
+        .form("/ui/runs/birthday", &store, &[("date", "2027-02-08")])
         .await;
     assert_eq!(p.status, StatusCode::FORBIDDEN);
 }
@@ -1359,17 +1332,14 @@ async fn segments_are_negated_saved_static_snapshotted_edited_and_exported() {
     // A negated group: in Zürich but not in 8002 → Anna and Cora.
     let not_beat = r#"{"and": [{"field": "city", "op": "eq", "value": "Zürich"}, {"not": {"or": [{"field": "postcode", "op": "eq", "value": "8002"}]}}]}"#;
     let saved = ui
-        .post(
+        .form(
             "/ui/segments",
             &mkt,
-            &with_csrf(
-                &mkt,
-                &[
-                    ("name", "Ohne Meier"),
-                    ("kind", "static"),
-                    ("definition", not_beat),
-                ],
-            ),
+            &[
+                ("name", "Ohne Meier"),
+                ("kind", "static"),
+                ("definition", not_beat),
+            ],
         )
         .await;
     assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
@@ -1399,11 +1369,7 @@ async fn segments_are_negated_saved_static_snapshotted_edited_and_exported() {
         .await;
     assert_eq!(ui.app.segment_count(id, today).await.unwrap(), 2);
     let snap = ui
-        .post(
-            &format!("/ui/segments/{id}/snapshots"),
-            &mkt,
-            &with_csrf(&mkt, &[]),
-        )
+        .form(&format!("/ui/segments/{id}/snapshots"), &mkt, &[])
         .await;
     assert_eq!(snap.status, StatusCode::SEE_OTHER);
     assert_eq!(ui.app.segment_count(id, today).await.unwrap(), 3);
@@ -1434,24 +1400,15 @@ async fn segments_are_negated_saved_static_snapshotted_edited_and_exported() {
         ("version", "1"),
     ];
     let bad = ui
-        .post(
+        .form(
             &format!("/ui/segments/{id}"),
             &mkt,
-            &with_csrf(
-                &mkt,
-                &[("name", ""), ("kind", "dynamic"), ("definition", "{")],
-            ),
+            &[("name", ""), ("kind", "dynamic"), ("definition", "{")],
         )
         .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(bad.body.contains(r#"id="f-definition-err""#));
-    let ok = ui
-        .post(
-            &format!("/ui/segments/{id}"),
-            &mkt,
-            &with_csrf(&mkt, &fields),
-        )
-        .await;
+    let ok = ui.form(&format!("/ui/segments/{id}"), &mkt, &fields).await;
     assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
     let seg = ui.app.segment(id).await.unwrap();
     assert_eq!(
@@ -1460,13 +1417,7 @@ async fn segments_are_negated_saved_static_snapshotted_edited_and_exported() {
     );
     assert_eq!(ui.app.segment_count(id, today).await.unwrap(), 4);
     // The same form again names a version that is gone: explained, not saved.
-    let stale = ui
-        .post(
-            &format!("/ui/segments/{id}"),
-            &mkt,
-            &with_csrf(&mkt, &fields),
-        )
-        .await;
+    let stale = ui.form(&format!("/ui/segments/{id}"), &mkt, &fields).await;
     assert_eq!(stale.status, StatusCode::PRECONDITION_FAILED);
     assert!(stale.body.contains(r#"role="alert""#));
 
@@ -1478,11 +1429,7 @@ async fn segments_are_negated_saved_static_snapshotted_edited_and_exported() {
         );
     }
     let p = ui
-        .post(
-            &format!("/ui/segments/{id}/snapshots"),
-            &store,
-            &with_csrf(&store, &[]),
-        )
+        .form(&format!("/ui/segments/{id}/snapshots"), &store, &[])
         .await;
     assert_eq!(p.status, StatusCode::FORBIDDEN);
 }
@@ -1519,17 +1466,14 @@ async fn customer_view_shows_cases_and_makes_tasks() {
 
     let action = format!("/ui/customers/{n}/tasks");
     let bad = ui
-        .post(
+        .form(
             &action,
             &svc,
-            &with_csrf(
-                &svc,
-                &[
-                    ("task_kind", "callback"),
-                    ("task_title", ""),
-                    ("task_due_date", "morgen"),
-                ],
-            ),
+            &[
+                ("task_kind", "callback"),
+                ("task_title", ""),
+                ("task_due_date", "morgen"),
+            ],
         )
         .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -1541,18 +1485,15 @@ async fn customer_view_shows_cases_and_makes_tasks() {
     assert!(bad.body.contains(r#"id="f-task_due_date-err""#));
     assert!(bad.body.contains(r#"value="morgen""#));
     let ok = ui
-        .post(
+        .form(
             &action,
             &svc,
-            &with_csrf(
-                &svc,
-                &[
-                    ("task_kind", "callback"),
-                    ("task_title", "Zurückrufen wegen Lieferung"),
-                    ("task_team", "service"),
-                    ("task_due_date", "2026-12-01"),
-                ],
-            ),
+            &[
+                ("task_kind", "callback"),
+                ("task_title", "Zurückrufen wegen Lieferung"),
+                ("task_team", "service"),
+                ("task_due_date", "2026-12-01"),
+            ],
         )
         .await;
     assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
@@ -1580,10 +1521,10 @@ async fn customer_view_shows_cases_and_makes_tasks() {
     assert_eq!(page.status, StatusCode::OK);
     assert!(!page.body.contains(r#"id="task-form""#));
     let p = ui
-        .post(
+        .form(
             &action,
             &store,
-            &with_csrf(&store, &[("task_kind", "callback"), ("task_title", "x")]),
+            &[("task_kind", "callback"), ("task_title", "x")],
         )
         .await;
     assert_eq!(p.status, StatusCode::FORBIDDEN);
