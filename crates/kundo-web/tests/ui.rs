@@ -1272,6 +1272,12 @@ async fn birthday_run_from_the_runs_page_with_its_lettershop_file() {
     assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
     let page = ui.get(&ok.location, Some(&mkt)).await;
     assert!(page.body.contains(r#"id="run-message""#));
+    assert!(
+        page.body
+            .contains("birthday 2027-02-07): 1 Gutscheine, 1 Briefe"),
+        "the summary: {}",
+        page.body
+    );
     let row = page
         .body
         .split("<td>birthday</td>")

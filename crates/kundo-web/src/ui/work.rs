@@ -399,8 +399,30 @@ pub async fn runs(
     Query(p): Params,
 ) -> Response {
     let q = Form(p);
+    // The summary of the run just made: its kind, period and counts.
     let message = match q.get("done").parse::<i64>() {
-        Ok(id) => format!("{} (#{id})", t(ctx.lang, "runs.started")),
+        Ok(id) => {
+            let lang = ctx.lang;
+            let run = match s.app.runs(100).await {
+                Ok(runs) => runs.into_iter().find(|r| r.id == id),
+                Err(e) => return app_error(lang, e),
+            };
+            match run {
+                Some(r) => format!(
+                    "{} (#{id}, {} {}): {} {}, {} {}, {} {}",
+                    t(lang, "runs.started"),
+                    r.kind,
+                    r.period,
+                    r.vouchers_issued,
+                    t(lang, "runs.vouchers"),
+                    r.letters,
+                    t(lang, "runs.letters"),
+                    r.points_converted,
+                    t(lang, "runs.converted"),
+                ),
+                None => format!("{} (#{id})", t(lang, "runs.started")),
+            }
+        }
         Err(_) => String::new(),
     };
     runs_page(
