@@ -39,16 +39,19 @@
     });
   });
 
-  // Segment builder: a tree of and/or groups with conditions, written to the definition field
-  // as JSON; the preview route counts the members as the tree changes.
+  // Segment builder: a tree of and/or groups (each can be negated) with conditions, written to
+  // the definition field as JSON; the preview route counts the members as the tree changes. A
+  // saved definition is read back into the tree; a condition the builder has no form for stays
+  // as its JSON text.
   const builder = document.getElementById("builder");
   if (!builder) return;
   const labels = document.getElementById("tpl-labels").dataset;
   const area = document.querySelector("textarea[name=definition]");
   const out = document.getElementById("seg-count");
   const OPS = ["gte", "gt", "eq", "ne", "lt", "lte"];
+  const FIELDS = ["postcode", "city", "country", "gender", "language", "preferred_channel", "salutation"];
   const TYPES = {
-    field: { label: "Feld / field", params: [["field", ["postcode", "city", "country", "gender", "language", "preferred_channel", "salutation"]], ["op", ["eq", "ne"]], ["value", "text"]],
+    field: { label: "Feld / field", params: [["field", FIELDS], ["op", ["eq", "ne"]], ["value", "text"]],
       build: (p) => ({ field: p.field, op: p.op, value: p.value }) },
     age: { label: "Alter / age", params: [["op", OPS], ["value", "number"]], build: (p) => ({ field: "age", op: p.op, value: Number(p.value) }) },
     revenue: { label: "Umsatz 12 M. / revenue 12 m. (Rp/ct)", params: [["op", OPS], ["value", "number"]],
@@ -62,9 +65,45 @@
     consent: { label: "Einwilligung / consent", params: [["channel", ["email", "letter", "phone", "sms"]], ["status", ["granted", "withdrawn"]]],
       build: (p) => ({ consent: { channel: p.channel, status: p.status } }) },
     postal: { label: "Poststatus / postal status", params: [["status", ["ok", "blocked", "research"]]], build: (p) => ({ postal_status: p.status }) },
+    json: { label: "JSON", params: [["json", "text"]],
+      build: (p) => { try { return JSON.parse(p.json); } catch (e) { return null; } } },
   };
-  const root = { group: "and", children: [] };
   let counter = 0;
+
+  // A definition as a tree node: the inverse of TYPES[…].build, JSON for the rest.
+  const has = (o, ...keys) => o && typeof o === "object" && !Array.isArray(o) && Object.keys(o).length === keys.length && keys.every((k) => k in o);
+  const cond = (type, params) => ({ type, params: Object.fromEntries(Object.entries(params).map(([k, v]) => [k, String(v)])) });
+  const parse = (d) => {
+    if (has(d, "and") && Array.isArray(d.and)) return { group: "and", negate: false, children: d.and.map(parse) };
+    if (has(d, "or") && Array.isArray(d.or)) return { group: "or", negate: false, children: d.or.map(parse) };
+    if (has(d, "not")) {
+      const inner = parse(d.not);
+      if (inner.group && !inner.negate) { inner.negate = true; return inner; }
+      return { group: "and", negate: true, children: [inner] };
+    }
+    if (has(d, "field", "op", "value")) {
+      if (d.field === "age" && OPS.includes(d.op) && typeof d.value === "number") return cond("age", { op: d.op, value: d.value });
+      if (FIELDS.includes(d.field) && ["eq", "ne"].includes(d.op) && typeof d.value === "string") return cond("field", d);
+    }
+    const p = d && d.purchases;
+    if (has(d, "purchases") && has(p, "metric", "window", "op", "value") && p.metric === "revenue" && has(p.window, "last_months") && p.window.last_months === 12 && OPS.includes(p.op))
+      return cond("revenue", { op: p.op, value: p.value });
+    if (has(d, "purchases") && has(p, "metric", "op", "value") && p.metric === "receipts" && OPS.includes(p.op))
+      return cond("receipts", { op: p.op, value: p.value });
+    if (has(d, "last_purchase") && has(d.last_purchase, "op", "days") && ["within", "before"].includes(d.last_purchase.op))
+      return cond("last_purchase", d.last_purchase);
+    if (has(d, "loyalty") && has(d.loyalty, "metric", "op", "value") && d.loyalty.metric === "balance" && OPS.includes(d.loyalty.op))
+      return cond("balance", { op: d.loyalty.op, value: d.loyalty.value });
+    if (has(d, "consent") && has(d.consent, "channel", "status") && TYPES.consent.params[0][1].includes(d.consent.channel) && TYPES.consent.params[1][1].includes(d.consent.status))
+      return cond("consent", d.consent);
+    if (has(d, "postal_status") && TYPES.postal.params[0][1].includes(d.postal_status)) return cond("postal", { status: d.postal_status });
+    return cond("json", { json: JSON.stringify(d) });
+  };
+  let root = { group: "and", negate: false, children: [] };
+  try {
+    const saved = JSON.parse(area.value || "null");
+    if (saved) { const n = parse(saved); root = n.group ? n : { group: "and", negate: false, children: [n] }; }
+  } catch (e) { /* not JSON: start empty; the server names the error at the field */ }
 
   const el = (tag, attrs, ...kids) => {
     const e = document.createElement(tag);
@@ -82,7 +121,8 @@
     if (node.group) {
       const kids = node.children.map(json).filter((x) => x !== null);
       if (kids.length === 0) return null;
-      return { [node.group]: kids };
+      const g = { [node.group]: kids };
+      return node.negate ? { not: g } : g;
     }
     return TYPES[node.type].build(node.params);
   };
@@ -100,8 +140,15 @@
 
   const render = (node, parent) => {
     if (node.group) {
-      const box = el("div", { class: "group", role: "group" });
-      box.append(select("and/or", ["and", "or"], node.group, (v) => { node.group = v; changed(); }));
+      const box = el("div", { class: "group" + (node.negate ? " negated" : ""), role: "group" });
+      const head = el("div", { class: "head" });
+      head.append(select("and/or", ["and", "or"], node.group, (v) => { node.group = v; changed(); }));
+      const id = "neg" + (++counter);
+      const neg = el("input", { type: "checkbox", id, class: "negate" });
+      neg.checked = !!node.negate;
+      neg.addEventListener("change", () => { node.negate = neg.checked; box.classList.toggle("negated", neg.checked); changed(); });
+      head.append(el("label", { for: id, class: "negate-label" }, neg, " " + labels.not));
+      box.append(head);
       const list = el("div", {});
       node.children.forEach((c, i) => list.append(render(c, { node, i })));
       box.append(list);
@@ -112,8 +159,8 @@
       };
       const buttons = el("div", { class: "buttons" },
         add(labels.cond, newCond, "add-cond"),
-        add(labels.and, () => ({ group: "and", children: [newCond()] }), "add-and"),
-        add(labels.or, () => ({ group: "or", children: [newCond()] }), "add-or"));
+        add(labels.and, () => ({ group: "and", negate: false, children: [newCond()] }), "add-and"),
+        add(labels.or, () => ({ group: "or", negate: false, children: [newCond()] }), "add-or"));
       if (parent) buttons.append(remove(parent));
       box.append(buttons);
       return box;
@@ -125,7 +172,7 @@
         row.append(select(name, kind, node.params[name], (v) => { node.params[name] = v; changed(); }));
       } else {
         const id = "c" + (++counter);
-        const input = el("input", { id, type: kind, value: node.params[name], "aria-label": name, size: "10" });
+        const input = el("input", { id, type: kind, value: node.params[name], "aria-label": name, size: name === "json" ? "40" : "10" });
         input.addEventListener("input", () => { node.params[name] = input.value; changed(); });
         row.append(input);
       }

@@ -277,6 +277,19 @@ impl Driver {
         }
     }
 
+    /// Fetches the target of the link `css` in the page's session; its text (status 200).
+    async fn download(&self, css: &str) -> String {
+        let got = self
+            .run(
+                "const href = document.querySelector(arguments[0]).getAttribute('href');
+                 return fetch(href, {credentials: 'same-origin'}).then(r => r.text().then(t => [r.status, t]))",
+                json!([css]),
+            )
+            .await;
+        assert_eq!(got[0], json!(200), "{got}");
+        got[1].as_str().unwrap_or_default().to_string()
+    }
+
     async fn screenshot(&self, name: &str) {
         let data = self.cmd("GET", "/screenshot", None).await;
         let png = base64::engine::general_purpose::STANDARD
@@ -292,6 +305,113 @@ impl Driver {
         let full = format!("/session/{}", self.session);
         let _ = http(self.port, "DELETE", &full, None).await;
     }
+}
+
+/// Set up a campaign in the form (the saved segment of four, CHF 10 for 28 days, letters only,
+/// a control group of 25 %), start it and read its results: one member is held back, three get
+/// a voucher and a letter; one voucher redeemed shows in the figures and the chart.
+async fn campaign_journey(d: &Driver, app: &App, base: &str, segment: i64) {
+    d.go(&format!("{base}/ui/campaigns")).await;
+    d.type_into("#f-name", "Herbstaktion").await;
+    d.click(&format!("#f-segment_id option[value='{segment}']"))
+        .await;
+    d.click("#f-value_type option[value='amount']").await;
+    d.type_into("#f-value", "10").await;
+    d.type_into("#f-min_order", "0").await;
+    d.type_into("#f-validity_days", "28").await;
+    d.type_into("#f-control_share", "25").await;
+    d.type_into("#f-seed", "7").await;
+    // Email is ticked by default; nobody here consented to it.
+    d.click("#f-channels input[value='email']").await;
+    d.screenshot("campaign-form").await;
+    d.click("#create-campaign").await;
+    let url = d
+        .wait_url(|u| {
+            u.rsplit('/')
+                .next()
+                .is_some_and(|id| id.parse::<i64>().is_ok())
+        })
+        .await;
+    assert!(d.text("h1").await.contains("Herbstaktion"));
+    let settings = d.text("#settings").await;
+    assert!(settings.contains("Alle Zürich"), "{settings}");
+    assert!(settings.contains("CHF 10.00"), "{settings}");
+    assert!(d.text("#results").await.contains("Noch nicht gestartet"));
+
+    d.click("#start-campaign").await;
+    d.wait_for("#issued").await;
+    assert_eq!(d.url().await, url);
+    assert_eq!(d.text("#issued").await, "3");
+    assert_eq!(d.text("#redeemed").await, "0");
+    // Members, target and control: four, three and one.
+    let members = d
+        .run(
+            "return [...document.querySelectorAll('#groups tbody tr:first-child td')].map(td => td.textContent)",
+            json!([]),
+        )
+        .await;
+    assert_eq!(members, json!(["3", "1"]));
+    assert!(d.text("#settings").await.contains("3 / 1 / 0"));
+    let charts = d
+        .run(
+            "return document.querySelectorAll('#results svg').length",
+            json!([]),
+        )
+        .await;
+    assert_eq!(charts, json!(2), "two charts");
+    // The lettershop file: a header and the three letters of the target group.
+    let csv = d.download("a.lettershop").await;
+    assert_eq!(csv.lines().count(), 4, "header and three letters: {csv}");
+
+    // One letter's voucher is redeemed at a till: the results count it per day, in the chart.
+    let header: Vec<&str> = csv.lines().next().unwrap_or_default().split(',').collect();
+    let col = header
+        .iter()
+        .position(|h| *h == "voucher_code")
+        .expect("a voucher_code column");
+    let code = csv
+        .lines()
+        .nth(1)
+        .and_then(|l| l.split(',').nth(col))
+        .unwrap_or_default()
+        .to_string();
+    let use_req = serde_json::from_value(
+        json!({"channel": "store", "store_code": "ZH01", "receipt_ref": "R-77"}),
+    )
+    .expect("use request");
+    app.redeem_voucher(&Actor::cli(), &code, &use_req)
+        .await
+        .expect("redeem");
+    d.go(&url).await;
+    d.wait_text("#redeemed", |t| t == "1").await;
+    let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    let day = d.text("#days tbody tr").await;
+    assert!(day.starts_with(&today) && day.contains(" 1"), "{day}");
+    let bar = d
+        .run(
+            "return [...document.querySelectorAll('#results svg title')].map(t => t.textContent)",
+            json!([]),
+        )
+        .await;
+    assert!(
+        bar.as_array()
+            .is_some_and(|t| t.contains(&json!(format!("{}: 1", &today[5..])))),
+        "{bar}"
+    );
+    d.run(
+        "document.querySelector('#results .chart-card').scrollIntoView()",
+        json!([]),
+    )
+    .await;
+    d.screenshot("campaign").await;
+
+    // The list counts them too.
+    d.go(&format!("{base}/ui/campaigns")).await;
+    let row = d.text("#campaigns tbody tr").await;
+    assert!(
+        row.contains("Herbstaktion") && row.contains("Alle Zürich"),
+        "{row}"
+    );
 }
 
 async fn customer(app: &App, first: &str, last: &str, postcode: &str, card: &str) -> String {
@@ -362,6 +482,19 @@ async fn journeys() {
             .await
             .expect("points");
     }
+    // A saved segment for the campaign: everyone in Zürich (all four; the duplicate made and
+    // merged below does not count once merged).
+    let zurich = app
+        .create_segment(
+            &Actor::cli(),
+            serde_json::from_value(json!({"name": "Alle Zürich", "kind": "dynamic",
+                "definition": {"field": "city", "op": "eq", "value": "Zürich"}}))
+            .expect("segment input"),
+            chrono::Utc::now().date_naive(),
+        )
+        .await
+        .expect("segment")
+        .id;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -457,25 +590,59 @@ async fn journeys() {
     d.wait_url(|u| u.ends_with("/ui/segments")).await;
     assert!(d.text("#segments").await.contains("PLZ 8001"));
 
+    // Open it again: the builder shows the saved condition and its count. A nested group that
+    // is negated (NOT 8001 within 8001) leaves nobody; saved as a static list.
+    let edit = d
+        .run(
+            "return [...document.querySelectorAll('#segments a')].find(a => a.textContent === 'PLZ 8001').getAttribute('href')",
+            json!([]),
+        )
+        .await;
+    d.click(&format!(
+        "#segments a[href='{}']",
+        edit.as_str().unwrap_or_default()
+    ))
+    .await;
+    d.wait_text("#seg-count", |t| t == "2").await;
+    assert_eq!(
+        d.run(
+            "return document.querySelectorAll('#tree .cond').length",
+            json!([])
+        )
+        .await,
+        json!(1)
+    );
+    d.click("#tree .add-and").await;
+    d.click("#tree .group .group input.negate").await;
+    d.wait_text("#seg-count", |t| t == "0").await;
+    let definition = d
+        .run(
+            "return document.querySelector('textarea[name=definition]').value",
+            json!([]),
+        )
+        .await;
+    assert!(
+        definition
+            .as_str()
+            .unwrap_or_default()
+            .contains(r#"{"not":{"and":"#),
+        "{definition}"
+    );
+    d.screenshot("segment-not").await;
+    d.click("#save-static").await;
+    d.wait_url(|u| u.ends_with("/ui/segments")).await;
+    let row = d.text("#segments tbody tr:nth-child(2)").await;
+    assert!(
+        row.contains("PLZ 8001") && row.contains("statisch"),
+        "{row}"
+    );
+
     // Start a bonus run and download the lettershop file.
     d.go(&format!("{base}/ui/runs")).await;
     d.type_into("#f-period", "2026-10").await;
     d.click("#start-bonus").await;
     d.wait_for("#run-message").await;
-    let href = d
-        .run(
-            "return document.querySelector('a.lettershop').getAttribute('href')",
-            json!([]),
-        )
-        .await;
-    let got = d
-        .run(
-            "return fetch(arguments[0], {credentials: 'same-origin'}).then(r => r.text().then(t => [r.status, r.headers.get('content-type'), t]))",
-            json!([href]),
-        )
-        .await;
-    assert_eq!(got[0], json!(200), "{got}");
-    let csv = got[2].as_str().unwrap_or_default();
+    let csv = d.download("a.lettershop").await;
     assert!(csv.lines().count() >= 3, "header and two letters: {csv}");
     assert!(csv.contains("Meier"), "{csv}");
     d.screenshot("runs").await;
@@ -483,6 +650,22 @@ async fn journeys() {
     d.go(&format!("{base}/ui/dashboard")).await;
     d.wait_for("svg.chart").await;
     d.screenshot("dashboard").await;
+
+    campaign_journey(&d, &app, &base, zurich).await;
+
+    // Admin: a points rules version through the form, listed above it.
+    d.go(&format!("{base}/ui/admin")).await;
+    d.type_into("#f-minor_units_per_point", "50").await;
+    d.type_into("#f-category_multipliers", "Papier=200").await;
+    d.click("#save-rules").await;
+    d.wait_for("#rules").await;
+    assert!(d.text("#rules").await.contains("Papier 200 %"));
+    d.run(
+        "document.getElementById('h-rules').scrollIntoView()",
+        json!([]),
+    )
+    .await;
+    d.screenshot("admin").await;
 
     d.quit().await;
     let _ = stop.send(());

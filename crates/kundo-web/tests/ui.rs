@@ -100,6 +100,11 @@ impl Ui {
         self.send(req).await
     }
 
+    /// A form post with the session's CSRF token.
+    async fn form(&self, path: &str, s: &Session, fields: &[(&str, &str)]) -> Page {
+        self.post(path, s, &with_csrf(s, fields)).await
+    }
+
     async fn customer(&self, first: &str, last: &str, email: &str, card: &str) -> String {
         let input = serde_json::from_value(serde_json::json!({
             "kind": "person", "first_name": first, "last_name": last, "email": email,
@@ -920,5 +925,613 @@ async fn campaign_created_through_the_form_started_and_its_results_shown() {
         assert!(!p.body.contains("Herbst"));
     }
     let p = ui.post(&start, &store, &with_csrf(&store, &[])).await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN);
+}
+
+/// A sale of `chf` in `category`, booked now online for the customer with `card`; the points
+/// it earned.
+async fn book(ui: &Ui, card: &str, id: &str, category: &str, chf: i64) -> i64 {
+    let till = Actor {
+        name: "apikey:shop".into(),
+        scopes: vec!["receipts:write".into()],
+        csrf_token: None,
+    };
+    let input = serde_json::from_value(serde_json::json!({
+        "source": "webshop", "external_id": id, "channel": "online",
+        "occurred_at": chrono::Utc::now().to_rfc3339(), "currency": "CHF", "card_number": card,
+        "lines": [{"sku": "1", "category": category, "quantity": 1, "amount": chf * 100}]}))
+    .unwrap();
+    let booked = ui.app.book_receipt(&till, input).await.unwrap();
+    let body: serde_json::Value = serde_json::from_str(&booked.body).unwrap();
+    body["points_earned"].as_i64().unwrap()
+}
+
+#[tokio::test]
+async fn admin_sets_points_rules_that_apply_to_the_next_receipt() {
+    let ui = Ui::new().await;
+    let admin = ui.user("boss", Role::Admin).await;
+    let n = ui
+        .customer("Anna", "Müller", "anna@example.ch", "2900123456785")
+        .await;
+    let _ = n;
+    assert_eq!(book(&ui, "2900123456785", "r1", "Bücher", 10).await, 10);
+
+    let page = ui.get("/ui/admin", Some(&admin)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    for label in [
+        "f-valid_from",
+        "f-minor_units_per_point",
+        "f-category_multipliers",
+        "f-excluded_categories",
+        "f-promotions",
+    ] {
+        assert!(
+            page.body.contains(&format!(r#"<label for="{label}">"#)),
+            "{label}"
+        );
+    }
+    assert!(page.body.contains("Standardregeln"), "no version yet");
+    // The form starts from the rules in force: the default exclusions.
+    assert!(page.body.contains(r#"value="Geschenkkarten, Pfand""#));
+
+    let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    let mut fields = vec![
+        ("valid_from", today.as_str()),
+        ("minor_units_per_point", "zwei"),
+        ("category_multipliers", "Bücher=200"),
+        ("excluded_categories", "Pfand"),
+        ("promotions", "[]"),
+    ];
+    let bad = ui.form("/ui/admin/points-rules", &admin, &fields).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains(r#"id="f-minor_units_per_point-err""#));
+    assert!(bad.body.contains(r#"value="Bücher=200""#), "input kept");
+    // The use case's own checks land at their inputs too.
+    fields[1] = ("minor_units_per_point", "0");
+    fields[2] = ("category_multipliers", "Bücher");
+    fields[4] = ("promotions", r#"[{"name": "x"}]"#);
+    let bad = ui.form("/ui/admin/points-rules", &admin, &fields).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains(r#"id="f-category_multipliers-err""#));
+    assert!(bad.body.contains(r#"id="f-promotions-err""#));
+    fields[2] = ("category_multipliers", "Bücher=200");
+    fields[4] = ("promotions", "");
+    let bad = ui.form("/ui/admin/points-rules", &admin, &fields).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        bad.body.contains(r#"id="f-minor_units_per_point-err""#),
+        "between 1 and …"
+    );
+    assert!(ui.app.points_rules().await.unwrap().is_empty());
+
+    fields[1] = ("minor_units_per_point", "50");
+    let ok = ui.form("/ui/admin/points-rules", &admin, &fields).await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+    let versions = ui.app.points_rules().await.unwrap();
+    assert_eq!(versions.len(), 1);
+    assert_eq!(versions[0]["rules"]["minor_units_per_point"], 50);
+    let page = ui.get("/ui/admin", Some(&admin)).await;
+    assert!(page.body.contains(r#"id="rules""#));
+    assert!(page.body.contains("50 Rp. pro Punkt"), "{}", page.body);
+    assert!(page.body.contains("Bücher 200 %"));
+    assert!(
+        page.body.contains("points_rules.changed"),
+        "in the audit log"
+    );
+    // CHF 10 in books: 2 points per franc, doubled.
+    assert_eq!(book(&ui, "2900123456785", "r2", "Bücher", 10).await, 40);
+    assert_eq!(book(&ui, "2900123456785", "r3", "Pfand", 10).await, 0);
+}
+
+#[tokio::test]
+async fn admin_defines_and_deletes_attributes_and_manages_webhooks_with_their_log() {
+    let ui = Ui::new().await;
+    let admin = ui.user("boss", Role::Admin).await;
+    // Only admins reach the page and its forms.
+    for role in [Role::Marketing, Role::Store, Role::Service] {
+        let other = ui.user(&format!("u-{}", role.as_str()), role).await;
+        assert_eq!(
+            ui.get("/ui/admin", Some(&other)).await.status,
+            StatusCode::FORBIDDEN
+        );
+        let p = ui
+            .form(
+                "/ui/admin/attributes",
+                &other,
+                &[("attr_name", "x"), ("attr_type", "string")],
+            )
+            .await;
+        assert_eq!(p.status, StatusCode::FORBIDDEN);
+        assert_eq!(
+            ui.get("/ui/admin/webhooks/1", Some(&other)).await.status,
+            StatusCode::FORBIDDEN
+        );
+    }
+    assert!(ui.app.attribute_definitions().await.unwrap().is_empty());
+
+    // Attributes: errors at the field, then one made, shown, and deleted.
+    let page = ui.get("/ui/admin", Some(&admin)).await;
+    assert!(page.body.contains(r#"<label for="f-attr_name">"#));
+    assert!(page.body.contains(r#"<label for="f-attr_required">"#));
+    let bad = ui
+        .form(
+            "/ui/admin/attributes",
+            &admin,
+            &[("attr_name", "Schuh Grösse"), ("attr_type", "integer")],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains(r#"id="f-attr_name-err""#), "{}", bad.body);
+    let bad = ui
+        .form(
+            "/ui/admin/attributes",
+            &admin,
+            &[("attr_name", "club"), ("attr_type", "enum")],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains(r#"id="f-attr_allowed_values-err""#));
+    let ok = ui
+        .form(
+            "/ui/admin/attributes",
+            &admin,
+            &[
+                ("attr_name", "club"),
+                ("attr_label", "Kundenclub"),
+                ("attr_type", "enum"),
+                ("attr_allowed_values", "gold, silber"),
+                ("attr_required", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+    let defs = ui.app.attribute_definitions().await.unwrap();
+    assert_eq!(defs.len(), 1);
+    assert_eq!(defs[0].allowed_values, vec!["gold", "silber"]);
+    assert!(defs[0].required);
+    let page = ui.get("/ui/admin", Some(&admin)).await;
+    assert!(page.body.contains("<code>club</code>"));
+    assert!(page.body.contains("Kundenclub"));
+    let again = ui
+        .form(
+            "/ui/admin/attributes",
+            &admin,
+            &[
+                ("attr_name", "club"),
+                ("attr_type", "enum"),
+                ("attr_allowed_values", "gold"),
+            ],
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(again.body.contains(r#"id="f-attr_name-err""#), "taken");
+    let del = ui
+        .form("/ui/admin/attributes/club/delete", &admin, &[])
+        .await;
+    assert_eq!(del.status, StatusCode::SEE_OTHER);
+    assert!(ui.app.attribute_definitions().await.unwrap().is_empty());
+    // An attribute in use is kept, and the page says why.
+    let ok = ui
+        .form(
+            "/ui/admin/attributes",
+            &admin,
+            &[("attr_name", "filiale"), ("attr_type", "string")],
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+    let eva = serde_json::from_value(serde_json::json!({
+        "kind": "person", "first_name": "Eva", "last_name": "Frei",
+        "attributes": {"filiale": "ZH01"}}))
+    .unwrap();
+    ui.app
+        .create_customer(&Actor::cli(), eva, None, DuplicateCheck::CreateAnyway)
+        .await
+        .unwrap();
+    let kept = ui
+        .form("/ui/admin/attributes/filiale/delete", &admin, &[])
+        .await;
+    assert_eq!(kept.status, StatusCode::CONFLICT);
+    assert!(kept.body.contains(r#"role="alert""#));
+    assert!(kept.body.contains("1 customers have a value for"));
+    assert_eq!(ui.app.attribute_definitions().await.unwrap().len(), 1);
+
+    // Webhooks: a bad URL at its field; a good one shows its secret once.
+    let bad = ui
+        .form(
+            "/ui/admin/webhooks",
+            &admin,
+            &[("url", "ftp://crm.example"), ("event_types", "*")],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains(r#"id="f-url-err""#));
+    assert!(bad.body.contains(r#"value="ftp://crm.example""#));
+    // Port 9 (discard) refuses: the delivery fails and is logged.
+    let url = "http://127.0.0.1:9/kundo";
+    let made = ui
+        .form(
+            "/ui/admin/webhooks",
+            &admin,
+            &[("url", url), ("event_types", "*")],
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.body);
+    let secret = made
+        .body
+        .split(r#"id="new-secret""#)
+        .nth(1)
+        .and_then(|s| s.split("<code>").nth(1))
+        .and_then(|s| s.split('<').next())
+        .unwrap()
+        .to_string();
+    assert!(secret.len() >= 24);
+    let hooks = ui.app.webhooks().await.unwrap();
+    assert_eq!(hooks.len(), 1);
+    assert_eq!(hooks[0].secret, secret);
+    let id = hooks[0].id;
+    let page = ui.get("/ui/admin", Some(&admin)).await;
+    assert!(!page.body.contains(&secret), "shown once");
+    assert!(
+        page.body
+            .contains(&format!(r#"href="/ui/admin/webhooks/{id}""#))
+    );
+
+    let log = format!("/ui/admin/webhooks/{id}");
+    let empty = ui.get(&log, Some(&admin)).await;
+    assert_eq!(empty.status, StatusCode::OK);
+    assert!(empty.body.contains("Noch keine Zustellversuche"));
+    ui.customer("Beat", "Meier", "beat@example.ch", "2900000000102")
+        .await;
+    ui.app.dispatch_webhooks().await.unwrap();
+    let deliveries = ui.app.webhook_deliveries(id).await.unwrap();
+    assert!(!deliveries.is_empty());
+    let logged = ui.get(&log, Some(&admin)).await;
+    assert!(
+        logged.body.contains(r#"id="deliveries""#),
+        "{}",
+        logged.body
+    );
+    assert!(logged.body.contains(url));
+    assert!(logged.body.contains(&format!(
+        r#"<td class="num">{}</td>"#,
+        deliveries[0].event_id
+    )));
+    assert_eq!(
+        ui.get("/ui/admin/webhooks/999", Some(&admin)).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        ui.get("/ui/admin/webhooks/abc", Some(&admin)).await.status,
+        StatusCode::NOT_FOUND
+    );
+
+    let del = ui
+        .form(&format!("/ui/admin/webhooks/{id}/delete"), &admin, &[])
+        .await;
+    assert_eq!(del.status, StatusCode::SEE_OTHER);
+    assert!(!ui.app.webhooks().await.unwrap()[0].active);
+    let page = ui.get("/ui/admin", Some(&admin)).await;
+    assert!(page.body.contains("gelöscht"));
+    assert!(page.body.contains("webhook.deleted"), "in the audit log");
+    // Without the token nothing changes.
+    let forged = ui
+        .post(
+            "/ui/admin/webhooks",
+            &admin,
+            &[("csrf", "forged"), ("url", url), ("event_types", "*")],
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    assert_eq!(ui.app.webhooks().await.unwrap().len(), 1);
+    // English labels from the switch.
+    let en = Session {
+        cookie: format!("{}; kundo_lang=en", admin.cookie),
+        csrf: admin.csrf.clone(),
+    };
+    let page = ui.get("/ui/admin", Some(&en)).await;
+    assert!(page.body.contains("Points rules"));
+    assert!(page.body.contains("Custom attributes"));
+    assert!(page.body.contains("Delivery log"));
+}
+
+#[tokio::test]
+async fn birthday_run_from_the_runs_page_with_its_lettershop_file() {
+    let ui = Ui::new().await;
+    let mkt = ui.user("mkt", Role::Marketing).await;
+    let store = ui.user("clerk", Role::Store).await;
+    // Born on 29 February, CHF 600 this year, letters allowed.
+    let n = ui
+        .customer("Anna", "Müller", "anna@example.ch", "2900123456785")
+        .await;
+    ui.app
+        .update_customer(
+            &Actor::cli(),
+            &n,
+            serde_json::json!({"consents": [{"channel": "letter", "status": "granted", "source": "pos"}]})
+                .as_object()
+                .unwrap(),
+            None,
+        )
+        .await
+        .unwrap();
+    book(&ui, "2900123456785", "b1", "Möbel", 600).await;
+
+    let page = ui.get("/ui/runs", Some(&mkt)).await;
+    assert!(page.body.contains(r#"<label for="f-date">"#));
+    assert!(page.body.contains(r#"id="start-birthday""#));
+    let bad = ui
+        .form("/ui/runs/birthday", &mkt, &[("date", "2027-02-30")])
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains(r#"id="f-date-err""#));
+    assert!(bad.body.contains(r#"value="2027-02-30""#));
+    // 21 days before 28 February 2027 (no leap year): 29 February counts as the 28th.
+    let ok = ui
+        .form("/ui/runs/birthday", &mkt, &[("date", "2027-02-07")])
+        .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+    let page = ui.get(&ok.location, Some(&mkt)).await;
+    assert!(page.body.contains(r#"id="run-message""#));
+    assert!(
+        page.body
+            .contains("birthday 2027-02-07): 1 Gutscheine, 1 Briefe"),
+        "the summary: {}",
+        page.body
+    );
+    let row = page
+        .body
+        .split("<td>birthday</td>")
+        .nth(1)
+        .and_then(|r| r.split("</tr>").next())
+        .unwrap();
+    assert!(
+        row.starts_with("<td>2027-02-07</td><td>done</td><td>1</td>"),
+        "{row}"
+    );
+    let run_id = ok.location.rsplit('=').next().unwrap();
+    assert!(
+        row.contains(&format!("/api/v1/runs/{run_id}/lettershop.csv")),
+        "{row}"
+    );
+    let vouchers = ui.app.customer_vouchers(&n).await.unwrap();
+    assert_eq!(vouchers.len(), 1);
+    assert_eq!(vouchers[0].kind, "birthday");
+    let csv = ui
+        .get(&format!("/api/v1/runs/{run_id}/lettershop.csv"), Some(&mkt))
+        .await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert!(csv.body.contains("Müller"), "{}", csv.body);
+    assert!(csv.body.contains(&vouchers[0].code));
+    // A store clerk cannot start runs.
+    let p = ui
+        .form("/ui/runs/birthday", &store, &[("date", "2027-02-08")])
+        .await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn segments_are_negated_saved_static_snapshotted_edited_and_exported() {
+    let ui = Ui::new().await;
+    let mkt = ui.user("mkt", Role::Marketing).await;
+    let store = ui.user("clerk", Role::Store).await;
+    // Three in Zürich: two in 8001 (the helper's postcode), Beat in 8002.
+    ui.customer("Anna", "Müller", "anna@example.ch", "2900000000101")
+        .await;
+    ui.customer("Cora", "Keller", "cora@example.ch", "2900000000103")
+        .await;
+    let beat = serde_json::from_value(serde_json::json!({
+        "kind": "person", "first_name": "Beat", "last_name": "Meier",
+        "addresses": [{"street": "Seefeldstrasse", "house_number": "3", "postcode": "8002", "city": "Zürich", "country": "CH"}]}))
+    .unwrap();
+    ui.app
+        .create_customer(&Actor::cli(), beat, None, DuplicateCheck::CreateAnyway)
+        .await
+        .unwrap();
+
+    let builder = ui.get("/ui/segments/new", Some(&mkt)).await;
+    assert!(builder.body.contains(r#"id="save-segment""#));
+    assert!(builder.body.contains(r#"id="save-static""#));
+    assert!(builder.body.contains(r#"data-not="#), "label for NOT");
+    let js = ui.get("/static/app.js", None).await;
+    assert!(js.body.contains("{ not: g }"), "the builder negates groups");
+
+    // A negated group: in Zürich but not in 8002 → Anna and Cora.
+    let not_beat = r#"{"and": [{"field": "city", "op": "eq", "value": "Zürich"}, {"not": {"or": [{"field": "postcode", "op": "eq", "value": "8002"}]}}]}"#;
+    let saved = ui
+        .form(
+            "/ui/segments",
+            &mkt,
+            &[
+                ("name", "Ohne Meier"),
+                ("kind", "static"),
+                ("definition", not_beat),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let seg = ui.app.segments(None, 10).await.unwrap().items.remove(0);
+    assert_eq!(seg.kind, "static");
+    assert_eq!(seg.snapshot.as_ref().unwrap().member_count, 2);
+    let today = chrono::Utc::now().date_naive();
+    assert_eq!(ui.app.segment_count(seg.id, today).await.unwrap(), 2);
+
+    let list = ui.get("/ui/segments", Some(&mkt)).await;
+    let id = seg.id;
+    assert!(list.body.contains(&format!(r#"href="/ui/segments/{id}""#)));
+    assert!(
+        list.body
+            .contains(&format!(r#"href="/api/v1/segments/{id}/members.csv""#))
+    );
+    assert!(list.body.contains("statisch (Liste)"));
+    let csv = ui
+        .get(&format!("/api/v1/segments/{id}/members.csv"), Some(&mkt))
+        .await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert!(csv.body.contains("Müller") && csv.body.contains("Keller"));
+    assert!(!csv.body.contains("Meier"));
+
+    // A static list keeps its members until a new snapshot.
+    ui.customer("Dora", "Frei", "dora@example.ch", "2900000000104")
+        .await;
+    assert_eq!(ui.app.segment_count(id, today).await.unwrap(), 2);
+    let snap = ui
+        .form(&format!("/ui/segments/{id}/snapshots"), &mkt, &[])
+        .await;
+    assert_eq!(snap.status, StatusCode::SEE_OTHER);
+    assert_eq!(ui.app.segment_count(id, today).await.unwrap(), 3);
+
+    // Open it in the builder, change it, save it as a dynamic segment.
+    let edit = ui.get(&format!("/ui/segments/{id}"), Some(&mkt)).await;
+    assert_eq!(edit.status, StatusCode::OK);
+    assert!(
+        edit.body
+            .contains(&format!(r#"action="/ui/segments/{id}""#))
+    );
+    assert!(edit.body.contains(r#"value="Ohne Meier""#));
+    assert!(edit.body.contains("&quot;not&quot;") || edit.body.contains("&#34;not&#34;"));
+    assert!(
+        edit.body.contains(r#"name="version" value="1""#),
+        "{}",
+        edit.body
+    );
+    assert!(
+        edit.body
+            .contains(&format!("/api/v1/segments/{id}/members.csv"))
+    );
+    let zurich = r#"{"field": "city", "op": "eq", "value": "Zürich"}"#;
+    let fields = [
+        ("name", "Zürich"),
+        ("kind", "dynamic"),
+        ("definition", zurich),
+        ("version", "1"),
+    ];
+    let bad = ui
+        .form(
+            &format!("/ui/segments/{id}"),
+            &mkt,
+            &[("name", ""), ("kind", "dynamic"), ("definition", "{")],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains(r#"id="f-definition-err""#));
+    let ok = ui.form(&format!("/ui/segments/{id}"), &mkt, &fields).await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+    let seg = ui.app.segment(id).await.unwrap();
+    assert_eq!(
+        (seg.name.as_str(), seg.kind.as_str()),
+        ("Zürich", "dynamic")
+    );
+    assert_eq!(ui.app.segment_count(id, today).await.unwrap(), 4);
+    // The same form again names a version that is gone: explained, not saved.
+    let stale = ui.form(&format!("/ui/segments/{id}"), &mkt, &fields).await;
+    assert_eq!(stale.status, StatusCode::PRECONDITION_FAILED);
+    assert!(stale.body.contains(r#"role="alert""#));
+
+    // A store clerk sees no segments.
+    for path in [format!("/ui/segments/{id}"), "/ui/segments".to_string()] {
+        assert_eq!(
+            ui.get(&path, Some(&store)).await.status,
+            StatusCode::FORBIDDEN
+        );
+    }
+    let p = ui
+        .form(&format!("/ui/segments/{id}/snapshots"), &store, &[])
+        .await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn customer_view_shows_cases_and_makes_tasks() {
+    let ui = Ui::new().await;
+    let svc = ui.user("svc", Role::Service).await;
+    let store = ui.user("clerk", Role::Store).await;
+    let n = ui
+        .customer("Anna", "Müller", "anna@example.ch", "2900123456785")
+        .await;
+    let case = serde_json::from_value(serde_json::json!({
+        "kind": "complaint", "subject": "Lieferung beschädigt", "team": "service"}))
+    .unwrap();
+    ui.app.create_case(&Actor::cli(), &n, case).await.unwrap();
+
+    let path = format!("/ui/customers/{n}");
+    let page = ui.get(&path, Some(&svc)).await;
+    assert!(page.body.contains(r#"id="cases""#));
+    assert!(page.body.contains("Lieferung beschädigt"));
+    assert!(page.body.contains("complaint"));
+    for label in [
+        "f-task_kind",
+        "f-task_title",
+        "f-task_due_date",
+        "f-task_team",
+    ] {
+        assert!(
+            page.body.contains(&format!(r#"<label for="{label}">"#)),
+            "{label}"
+        );
+    }
+
+    let action = format!("/ui/customers/{n}/tasks");
+    let bad = ui
+        .form(
+            &action,
+            &svc,
+            &[
+                ("task_kind", "callback"),
+                ("task_title", ""),
+                ("task_due_date", "morgen"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        bad.body.contains(r#"id="f-task_title-err""#),
+        "{}",
+        bad.body
+    );
+    assert!(bad.body.contains(r#"id="f-task_due_date-err""#));
+    assert!(bad.body.contains(r#"value="morgen""#));
+    let ok = ui
+        .form(
+            &action,
+            &svc,
+            &[
+                ("task_kind", "callback"),
+                ("task_title", "Zurückrufen wegen Lieferung"),
+                ("task_team", "service"),
+                ("task_due_date", "2026-12-01"),
+            ],
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+    let tasks = ui
+        .app
+        .list_tasks(
+            kundo_store::tasks::TaskFilter {
+                limit: 50,
+                ..Default::default()
+            },
+            Some(&n),
+        )
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(tasks.len(), 1);
+    assert_eq!(tasks[0].title, "Zurückrufen wegen Lieferung");
+    assert_eq!(tasks[0].team.as_deref(), Some("service"));
+    let page = ui.get(&path, Some(&svc)).await;
+    assert!(page.body.contains("Zurückrufen wegen Lieferung"));
+    assert!(page.body.contains("2026-12-01"));
+
+    // A store clerk sees the customer but no task form, and may not post one.
+    let page = ui.get(&path, Some(&store)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(!page.body.contains(r#"id="task-form""#));
+    let p = ui
+        .form(
+            &action,
+            &store,
+            &[("task_kind", "callback"), ("task_title", "x")],
+        )
+        .await;
     assert_eq!(p.status, StatusCode::FORBIDDEN);
 }

@@ -1,5 +1,6 @@
 //! Administration: staff users and roles, API keys (the key is shown once, right after it was
-//! made), and the audit log.
+//! made), the configuration sections of [`super::settings`] (points rules, custom attributes,
+//! webhooks), and the audit log.
 
 use std::collections::HashMap;
 
@@ -11,7 +12,10 @@ use axum::response::Response;
 use kundo_app::AppError;
 use kundo_core::auth::{Role, SCOPES};
 
-use super::{Chrome, Ctx, Errors, Field, Form, app_error, date, fields, html_status, redirect, t};
+use super::settings::{self, Forms, Sections};
+use super::{
+    Chrome, Ctx, Errors, Field, Form, app_error, date, fields, html_status, no_store, redirect, t,
+};
 use crate::AppState;
 
 pub struct KeyLine {
@@ -36,20 +40,24 @@ struct AdminPage {
     new_key: String,
     audit: Vec<(String, String, String, String)>,
     message: String,
+    settings: Sections,
+    new_secret: String,
 }
 
 #[derive(Default)]
-struct State2 {
-    user_values: HashMap<String, String>,
-    user_errors: Errors,
-    key_values: HashMap<String, String>,
-    key_errors: Errors,
-    chosen: Vec<String>,
-    new_key: String,
-    message: String,
+pub struct State2 {
+    pub user_values: HashMap<String, String>,
+    pub user_errors: Errors,
+    pub key_values: HashMap<String, String>,
+    pub key_errors: Errors,
+    pub chosen: Vec<String>,
+    pub new_key: String,
+    pub message: String,
+    pub forms: Forms,
+    pub new_secret: String,
 }
 
-async fn page(s: &AppState, ctx: &Ctx, st: State2, status: StatusCode) -> Response {
+pub async fn page(s: &AppState, ctx: &Ctx, st: State2, status: StatusCode) -> Response {
     let lang = ctx.lang;
     let lists = async {
         let mut conn = s.app.store.acquire().await?;
@@ -64,6 +72,10 @@ async fn page(s: &AppState, ctx: &Ctx, st: State2, status: StatusCode) -> Respon
     };
     let audit = match s.app.audit_log(None, 50).await {
         Ok(p) => p.items,
+        Err(e) => return app_error(lang, e),
+    };
+    let sections = match settings::sections(s, lang, st.forms).await {
+        Ok(x) => x,
         Err(e) => return app_error(lang, e),
     };
     let mut user_form = fields(
@@ -124,6 +136,8 @@ async fn page(s: &AppState, ctx: &Ctx, st: State2, status: StatusCode) -> Respon
                 .map(|a| (date(&a.at), a.actor, a.action, a.changes.to_string()))
                 .collect(),
             message: st.message,
+            settings: sections,
+            new_secret: st.new_secret,
         },
     )
 }
@@ -132,7 +146,7 @@ pub async fn admin(State(s): State<AppState>, Extension(ctx): Extension<Ctx>) ->
     page(&s, &ctx, State2::default(), StatusCode::OK).await
 }
 
-fn field_errors(e: AppError) -> Result<Errors, AppError> {
+pub fn field_errors(e: AppError) -> Result<Errors, AppError> {
     match e {
         AppError::Invalid(errs) => Ok(Errors::from_fields(&errs)),
         AppError::Conflict { field, message } => {
@@ -200,12 +214,7 @@ pub async fn create_key(
                 new_key: k.key,
                 ..State2::default()
             };
-            let mut res = page(&s, &ctx, st, StatusCode::CREATED).await;
-            res.headers_mut().insert(
-                axum::http::header::CACHE_CONTROL,
-                axum::http::HeaderValue::from_static("no-store"),
-            );
-            res
+            no_store(page(&s, &ctx, st, StatusCode::CREATED).await)
         }
         Err(e) => match field_errors(e) {
             Ok(errors) => {

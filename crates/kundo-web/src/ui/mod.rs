@@ -11,6 +11,7 @@ pub mod i18n;
 mod pages;
 mod quality;
 mod segments;
+mod settings;
 pub mod svg;
 mod work;
 
@@ -56,6 +57,7 @@ pub const UI_ROUTES: &[(&str, &str, Option<&str>)] = &[
         "/ui/customers/{number}/activities",
         Some("customers:write"),
     ),
+    ("POST", "/ui/customers/{number}/tasks", Some("tasks:write")),
     ("GET", "/ui/duplicates", Some("customers:read")),
     (
         "POST",
@@ -73,6 +75,7 @@ pub const UI_ROUTES: &[(&str, &str, Option<&str>)] = &[
     ("POST", "/ui/postal-returns", Some("customers:write")),
     ("GET", "/ui/runs", Some("runs:write")),
     ("POST", "/ui/runs/bonus", Some("runs:write")),
+    ("POST", "/ui/runs/birthday", Some("runs:write")),
     ("GET", "/ui/segments", Some("segments:read")),
     ("GET", "/ui/segments/new", Some("segments:write")),
     ("GET", "/ui/dashboard", Some("segments:read")),
@@ -84,7 +87,20 @@ pub const UI_ROUTES: &[(&str, &str, Option<&str>)] = &[
     ("POST", "/ui/admin/users", Some("admin")),
     ("POST", "/ui/admin/api-keys", Some("admin")),
     ("POST", "/ui/admin/api-keys/{id}/revoke", Some("admin")),
+    ("POST", "/ui/admin/points-rules", Some("admin")),
+    ("POST", "/ui/admin/attributes", Some("admin")),
+    ("POST", "/ui/admin/attributes/{name}/delete", Some("admin")),
+    ("POST", "/ui/admin/webhooks", Some("admin")),
+    ("GET", "/ui/admin/webhooks/{id}", Some("admin")),
+    ("POST", "/ui/admin/webhooks/{id}/delete", Some("admin")),
     ("POST", "/ui/segments", Some("segments:write")),
+    ("GET", "/ui/segments/{id}", Some("segments:write")),
+    ("POST", "/ui/segments/{id}", Some("segments:write")),
+    (
+        "POST",
+        "/ui/segments/{id}/snapshots",
+        Some("segments:write"),
+    ),
 ];
 
 fn ui_scope(method: &Method, path: &str) -> Option<Option<&'static str>> {
@@ -129,6 +145,7 @@ pub fn router(state: AppState) -> Router<AppState> {
             "/ui/customers/{number}/activities",
             post(pages::log_contact),
         )
+        .route("/ui/customers/{number}/tasks", post(pages::create_task))
         .route("/ui/duplicates", get(quality::pairs))
         .route("/ui/duplicates/{id}/dismiss", post(quality::dismiss))
         .route("/ui/merge", get(quality::merge_form).post(quality::merge))
@@ -143,8 +160,14 @@ pub fn router(state: AppState) -> Router<AppState> {
         )
         .route("/ui/runs", get(work::runs))
         .route("/ui/runs/bonus", post(work::bonus_run))
+        .route("/ui/runs/birthday", post(work::birthday_run))
         .route("/ui/segments", get(segments::list).post(segments::save))
         .route("/ui/segments/new", get(segments::builder))
+        .route(
+            "/ui/segments/{id}",
+            get(segments::edit).post(segments::update),
+        )
+        .route("/ui/segments/{id}/snapshots", post(segments::snapshot))
         .route(
             "/ui/campaigns",
             get(campaigns::list).post(campaigns::create),
@@ -156,6 +179,18 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/ui/admin/users", post(admin::create_user))
         .route("/ui/admin/api-keys", post(admin::create_key))
         .route("/ui/admin/api-keys/{id}/revoke", post(admin::revoke_key))
+        .route("/ui/admin/points-rules", post(settings::create_rules))
+        .route("/ui/admin/attributes", post(settings::create_attribute))
+        .route(
+            "/ui/admin/attributes/{name}/delete",
+            post(settings::delete_attribute),
+        )
+        .route("/ui/admin/webhooks", post(settings::create_webhook))
+        .route("/ui/admin/webhooks/{id}", get(settings::deliveries))
+        .route(
+            "/ui/admin/webhooks/{id}/delete",
+            post(settings::delete_webhook),
+        )
         .route_layer(axum::middleware::from_fn_with_state(state, guard))
 }
 
@@ -467,6 +502,22 @@ impl Errors {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+
+    /// The errors at the inputs of a form whose names carry `prefix` (`attr_name` for the use
+    /// case's `name`); an indexed path (`allowed_values[0]`) lands at its input.
+    pub fn prefixed(self, prefix: &str) -> Errors {
+        let mut m: HashMap<String, String> = HashMap::new();
+        for (k, v) in self.0 {
+            let base = k.split('[').next().unwrap_or(&k);
+            m.entry(format!("{prefix}{base}"))
+                .and_modify(|x| {
+                    x.push_str("; ");
+                    x.push_str(&v)
+                })
+                .or_insert(v);
+        }
+        Errors(m)
+    }
 }
 
 /// One input of a form: label, current value, the error at it, and for selects the choices.
@@ -524,6 +575,13 @@ pub fn money(minor: i64, currency: &str) -> String {
 
 pub fn date(t: &chrono::DateTime<chrono::Utc>) -> String {
     t.format("%Y-%m-%d %H:%M").to_string()
+}
+
+/// A page that shows a secret once (a new API key, a webhook's secret) must not be cached.
+pub fn no_store(mut res: Response) -> Response {
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
 }
 
 pub fn redirect(to: &str) -> Response {

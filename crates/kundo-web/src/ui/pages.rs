@@ -1,4 +1,5 @@
-//! Login, language, search and the customer view with its edit form and contact logging.
+//! Login, language, search and the customer view with its edit form, contact logging, the
+//! customer's cases and a form to make a task about the customer.
 
 use std::collections::HashMap;
 use std::time::Instant;
@@ -10,9 +11,10 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use kundo_app::AppError;
 use kundo_app::customers::{CustomerView, display_name};
+use kundo_app::tasks::TaskInput;
 use kundo_app::timeline::ActivityInput;
 use kundo_core::customer::{CHANNELS, PHONE_KINDS};
-use kundo_core::history::{LOGGABLE_KINDS, TIMELINE_KINDS};
+use kundo_core::history::{LOGGABLE_KINDS, TASK_KINDS, TIMELINE_KINDS};
 use kundo_store::tasks::TaskFilter;
 use kundo_store::timeline::TimelineCursor;
 use serde_json::{Map, Value, json};
@@ -292,6 +294,16 @@ pub struct TaskLine {
     status: String,
 }
 
+pub struct CaseLine {
+    id: i64,
+    kind: String,
+    subject: String,
+    status: String,
+    team: String,
+    opened: String,
+    closed: String,
+}
+
 #[derive(Template)]
 #[template(path = "customer.html")]
 struct CustomerPage {
@@ -310,6 +322,10 @@ struct CustomerPage {
     vouchers: Vec<Row>,
     figures: Vec<(&'static str, String)>,
     tasks: Vec<TaskLine>,
+    cases: Vec<CaseLine>,
+    /// The new-task form (empty for whom may not make tasks).
+    task_form: Vec<Field>,
+    task_message: String,
     timeline: Vec<TimelineLine>,
     kinds: Vec<(&'static str, bool)>,
     older: String,
@@ -329,6 +345,9 @@ struct Forms {
     edit_ok: bool,
     log_values: HashMap<String, String>,
     log_errors: Errors,
+    task_values: HashMap<String, String>,
+    task_errors: Errors,
+    task_message: String,
 }
 
 /// The inputs of the edit form, named like the use case's field paths.
@@ -410,6 +429,8 @@ fn build_fields(
             f.options = choices(lang, CHANNELS, true);
         } else if f.name == "kind" {
             f.options = choices(lang, LOGGABLE_KINDS, false);
+        } else if f.name == "task_kind" {
+            f.options = choices(lang, TASK_KINDS, false);
         }
     }
     out
@@ -485,7 +506,7 @@ async fn customer_page(
         .collect();
     let cursor = param(params, "cursor").and_then(TimelineCursor::decode);
     let app = &s.app;
-    let (points, vouchers, figures, tasks, timeline) = tokio::join!(
+    let (points, vouchers, figures, tasks, cases, timeline) = tokio::join!(
         app.points(&number, None, 20),
         app.customer_vouchers(&number),
         app.purchase_figures(&number),
@@ -497,6 +518,7 @@ async fn customer_page(
             },
             Some(&number)
         ),
+        app.customer_cases(&number, None, 50),
         app.timeline(
             &number,
             (!kinds.is_empty()).then_some(kinds.as_slice()),
@@ -513,6 +535,27 @@ async fn customer_page(
     // The tasks belong to the service desk; others see none rather than an error.
     let tasks = if ctx.actor.allows("tasks:read") {
         tasks.map(|p| p.items).unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    let cases = match cases {
+        Ok(p) => p.items,
+        Err(e) => return app_error(lang, e),
+    };
+    let task_form = if ctx.actor.allows("tasks:write") {
+        let mut values = forms.task_values;
+        values
+            .entry("task_kind".into())
+            .or_insert_with(|| "callback".into());
+        let spec: Vec<(String, &'static str, &'static str)> = vec![
+            ("task_kind".into(), "task.kind", "select"),
+            ("task_title".into(), "task.title_field", "text"),
+            ("task_description".into(), "task.description", "textarea"),
+            ("task_team".into(), "col.team", "text"),
+            ("task_assignee".into(), "col.assignee", "text"),
+            ("task_due_date".into(), "task.due", "date"),
+        ];
+        build_fields(lang, &spec, &values, &forms.task_errors)
     } else {
         Vec::new()
     };
@@ -687,6 +730,20 @@ async fn customer_page(
                 status: x.status,
             })
             .collect(),
+        cases: cases
+            .into_iter()
+            .map(|x| CaseLine {
+                id: x.id,
+                kind: x.kind,
+                subject: x.subject,
+                status: x.status,
+                team: opt(&x.team),
+                opened: date(&x.created_at),
+                closed: x.closed_at.map(|d| date(&d)).unwrap_or_default(),
+            })
+            .collect(),
+        task_form,
+        task_message: forms.task_message,
         timeline: timeline
             .items
             .iter()
@@ -837,6 +894,11 @@ pub async fn edit_customer(
     }
 }
 
+/// The customer page again with a form's input and its errors at the fields.
+async fn refused(s: &AppState, ctx: &Ctx, number: &str, forms: Forms) -> Response {
+    customer_page(s, ctx, number, &[], forms, StatusCode::UNPROCESSABLE_ENTITY).await
+}
+
 pub async fn log_contact(
     State(s): State<AppState>,
     Extension(ctx): Extension<Ctx>,
@@ -859,15 +921,39 @@ pub async fn log_contact(
                 log_errors: Errors::from_fields(&errs),
                 ..Forms::default()
             };
-            customer_page(
-                &s,
-                &ctx,
-                &number,
-                &[],
-                forms,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
+            refused(&s, &ctx, &number, forms).await
+        }
+        Err(e) => app_error(ctx.lang, e),
+    }
+}
+
+/// A task about this customer, made from the customer view.
+pub async fn create_task(
+    State(s): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Extension(form): Extension<Form>,
+    Path(number): Path<String>,
+) -> Response {
+    let text = |name: &str| Some(form.get(name).trim().to_string()).filter(|v| !v.is_empty());
+    let input = TaskInput {
+        kind: form.get("task_kind").to_string(),
+        title: form.get("task_title").to_string(),
+        description: text("task_description"),
+        team: text("task_team"),
+        assignee: text("task_assignee"),
+        due_date: text("task_due_date"),
+        customer_number: Some(number.clone()),
+    };
+    match s.app.create_task(&ctx.actor, input).await {
+        Ok(_) => redirect(&format!("/ui/customers/{number}#h-tasks")),
+        Err(AppError::Invalid(errs)) => {
+            let forms = Forms {
+                task_values: form.map(),
+                task_errors: Errors::from_fields(&errs).prefixed("task_"),
+                task_message: t(ctx.lang, "err.fix_fields").to_string(),
+                ..Forms::default()
+            };
+            refused(&s, &ctx, &number, forms).await
         }
         Err(e) => app_error(ctx.lang, e),
     }

@@ -1,9 +1,11 @@
-//! Segments: the list with counts and CSV links, and the builder (the script assembles the JSON
-//! definition from clicked conditions and asks the preview route for the live count).
+//! Segments: the list with counts, snapshots and CSV links, and the builder (the script assembles
+//! the JSON definition from clicked conditions and asks the preview route for the live count),
+//! for a new segment or a saved one. A segment is saved as a dynamic segment or as a static list
+//! (a dated snapshot of its members).
 
 use askama::Template;
 use axum::Extension;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use kundo_app::AppError;
@@ -18,6 +20,8 @@ pub struct SegmentLine {
     kind: String,
     count: String,
     updated: String,
+    /// The date of the latest snapshot, if any.
+    snapshot: String,
 }
 
 #[derive(Template)]
@@ -46,6 +50,11 @@ pub async fn list(State(s): State<AppState>, Extension(ctx): Extension<Ctx>) -> 
             kind: seg.kind,
             count,
             updated: super::date(&seg.updated_at),
+            snapshot: seg
+                .snapshot
+                .as_ref()
+                .map(|sn| format!("{} ({})", super::date(&sn.taken_at), sn.member_count))
+                .unwrap_or_default(),
         });
     }
     html(&ListPage {
@@ -61,36 +70,53 @@ struct BuilderPage {
     c: Chrome,
     fields: Vec<Field>,
     message: String,
+    /// Where the form posts: `/ui/segments` or `/ui/segments/{id}`.
+    action: String,
+    /// A saved segment: its id (for the CSV link) and the version read.
+    id: Option<i64>,
+    version: String,
+    /// The kind the segment has now (preselects the save button that keeps it).
+    kind: String,
+    kind_error: String,
 }
 
 fn builder_page(
     ctx: &Ctx,
+    id: Option<i64>,
     values: &std::collections::HashMap<String, String>,
     errors: &Errors,
     message: String,
     status: StatusCode,
 ) -> Response {
     let lang = ctx.lang;
-    let mut f = fields(
+    let f = fields(
         lang,
         &[
             ("name", "seg.name", "text"),
-            ("kind", "seg.kind", "select"),
             ("definition", "seg.definition", "textarea"),
         ],
         values,
         errors,
     );
-    f[1].options = vec![
-        ("dynamic".into(), t(lang, "seg.dynamic").into()),
-        ("static".into(), t(lang, "seg.static").into()),
-    ];
+    let title = match id {
+        Some(_) => format!(
+            "{}: {}",
+            t(lang, "seg.edit"),
+            values.get("name").map(String::as_str).unwrap_or_default()
+        ),
+        None => t(lang, "seg.new").to_string(),
+    };
     html_status(
         status,
         &BuilderPage {
-            c: Chrome::new(ctx, t(lang, "seg.new")),
+            c: Chrome::new(ctx, title),
             fields: f,
             message,
+            action: id.map_or("/ui/segments".into(), |id| format!("/ui/segments/{id}")),
+            id,
+            version: values.get("version").cloned().unwrap_or_default(),
+            kind: values.get("kind").cloned().unwrap_or_default(),
+            kind_error: errors.0.get("kind").cloned().unwrap_or_default(),
         },
     )
 }
@@ -100,11 +126,65 @@ pub async fn builder(Extension(ctx): Extension<Ctx>) -> Response {
     values.insert("definition".to_string(), r#"{"and": []}"#.to_string());
     builder_page(
         &ctx,
+        None,
         &values,
         &Errors::default(),
         String::new(),
         StatusCode::OK,
     )
+}
+
+fn segment_id(raw: &str) -> Result<i64, AppError> {
+    raw.parse().map_err(|_| AppError::NotFound("segment"))
+}
+
+/// A saved segment in the builder.
+pub async fn edit(
+    State(s): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+) -> Response {
+    let seg = match segment_id(&id) {
+        Ok(id) => s.app.segment(id).await,
+        Err(e) => Err(e),
+    };
+    let seg = match seg {
+        Ok(seg) => seg,
+        Err(e) => return app_error(ctx.lang, e),
+    };
+    let mut values = std::collections::HashMap::new();
+    values.insert("name".to_string(), seg.name);
+    values.insert("kind".to_string(), seg.kind);
+    values.insert("version".to_string(), seg.version.to_string());
+    values.insert(
+        "definition".to_string(),
+        serde_json::to_string(&seg.definition).unwrap_or_default(),
+    );
+    builder_page(
+        &ctx,
+        Some(seg.id),
+        &values,
+        &Errors::default(),
+        String::new(),
+        StatusCode::OK,
+    )
+}
+
+/// Freezes the members of a saved segment into a new snapshot (a static list's new members).
+pub async fn snapshot(
+    State(s): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+) -> Response {
+    let today = chrono::Utc::now().date_naive();
+    let done = match segment_id(&id) {
+        Ok(id) => s.app.snapshot_segment(&ctx.actor, id, today).await,
+        Err(e) => Err(e),
+    };
+    match done {
+        Ok(_) => redirect("/ui/segments"),
+        Err(e) => app_error(ctx.lang, e),
+    }
 }
 
 /// Field paths of the use case (`definition.and[0].op`) land at the definition's text area.
@@ -133,6 +213,23 @@ pub async fn save(
     Extension(ctx): Extension<Ctx>,
     Extension(form): Extension<Form>,
 ) -> Response {
+    save_segment(s, ctx, form, None).await
+}
+
+/// Saves the changes of a saved segment (refused as stale if it changed since it was read).
+pub async fn update(
+    State(s): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Extension(form): Extension<Form>,
+    Path(id): Path<String>,
+) -> Response {
+    match segment_id(&id) {
+        Ok(id) => save_segment(s, ctx, form, Some(id)).await,
+        Err(e) => app_error(ctx.lang, e),
+    }
+}
+
+async fn save_segment(s: AppState, ctx: Ctx, form: Form, id: Option<i64>) -> Response {
     let lang = ctx.lang;
     let values = form.map();
     let definition = match serde_json::from_str(form.get("definition")) {
@@ -143,7 +240,14 @@ pub async fn save(
                 e.to_string(),
             )]);
             let msg = t(lang, "err.fix_fields").to_string();
-            return builder_page(&ctx, &values, &errs, msg, StatusCode::UNPROCESSABLE_ENTITY);
+            return builder_page(
+                &ctx,
+                id,
+                &values,
+                &errs,
+                msg,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            );
         }
     };
     let input = SegmentInput {
@@ -151,16 +255,34 @@ pub async fn save(
         definition,
         kind: Some(form.get("kind").to_string()).filter(|k| !k.is_empty()),
     };
-    match s
-        .app
-        .create_segment(&ctx.actor, input, chrono::Utc::now().date_naive())
-        .await
-    {
+    let today = chrono::Utc::now().date_naive();
+    let saved = match id {
+        None => s.app.create_segment(&ctx.actor, input, today).await,
+        Some(id) => {
+            let version = form.get("version").parse::<i64>().ok();
+            s.app
+                .change_segment(&ctx.actor, id, input, version, today)
+                .await
+        }
+    };
+    match saved {
         Ok(_) => redirect("/ui/segments"),
+        Err(AppError::Stale) => {
+            let msg = t(lang, "err.stale").to_string();
+            builder_page(
+                &ctx,
+                id,
+                &values,
+                &Errors::default(),
+                msg,
+                StatusCode::PRECONDITION_FAILED,
+            )
+        }
         Err(AppError::Invalid(errs)) => {
             let msg = t(lang, "err.fix_fields").to_string();
             builder_page(
                 &ctx,
+                id,
                 &values,
                 &at_inputs(&errs),
                 msg,
@@ -170,7 +292,7 @@ pub async fn save(
         Err(AppError::Conflict { field, message }) => {
             let errs = at_inputs(&[kundo_core::error::FieldError::new(field, message)]);
             let msg = t(lang, "err.fix_fields").to_string();
-            builder_page(&ctx, &values, &errs, msg, StatusCode::CONFLICT)
+            builder_page(&ctx, id, &values, &errs, msg, StatusCode::CONFLICT)
         }
         Err(e) => app_error(lang, e),
     }

@@ -9,7 +9,7 @@ use kundo_app::AppError;
 use kundo_app::postal_returns::ReturnsReport;
 use kundo_app::runs::RunLimit;
 use kundo_core::history::TASK_STATUSES;
-use kundo_core::loyalty_runs::BonusConfig;
+use kundo_core::loyalty_runs::{BirthdayConfig, BonusConfig};
 use kundo_store::tasks::TaskFilter;
 use serde_json::{Map, Value};
 
@@ -344,13 +344,16 @@ struct RunsPage {
     c: Chrome,
     runs: Vec<RunLine>,
     period: Vec<Field>,
+    birthday: Vec<Field>,
     message: String,
 }
 
+/// The runs with the two start forms; `values` holds the bonus run's `period` and the birthday
+/// run's `date`.
 async fn runs_page(
     s: &AppState,
     ctx: &Ctx,
-    period: &str,
+    values: &std::collections::HashMap<String, String>,
     errors: &Errors,
     message: String,
     status: StatusCode,
@@ -359,8 +362,6 @@ async fn runs_page(
         Ok(r) => r,
         Err(e) => return app_error(ctx.lang, e),
     };
-    let mut values = std::collections::HashMap::new();
-    values.insert("period".to_string(), period.to_string());
     html_status(
         status,
         &RunsPage {
@@ -383,9 +384,10 @@ async fn runs_page(
             period: fields(
                 ctx.lang,
                 &[("period", "runs.period", "text")],
-                &values,
+                values,
                 errors,
             ),
+            birthday: fields(ctx.lang, &[("date", "runs.date", "date")], values, errors),
             message,
         },
     )
@@ -397,18 +399,36 @@ pub async fn runs(
     Query(p): Params,
 ) -> Response {
     let q = Form(p);
+    // The summary of the run just made: its kind, period and counts.
     let message = match q.get("done").parse::<i64>() {
-        Ok(id) => format!("{} (#{id})", t(ctx.lang, "runs.started")),
+        Ok(id) => {
+            let lang = ctx.lang;
+            let run = match s.app.runs(100).await {
+                Ok(runs) => runs.into_iter().find(|r| r.id == id),
+                Err(e) => return app_error(lang, e),
+            };
+            match run {
+                Some(r) => format!(
+                    "{} (#{id}, {} {}): {} {}, {} {}, {} {}",
+                    t(lang, "runs.started"),
+                    r.kind,
+                    r.period,
+                    r.vouchers_issued,
+                    t(lang, "runs.vouchers"),
+                    r.letters,
+                    t(lang, "runs.letters"),
+                    r.points_converted,
+                    t(lang, "runs.converted"),
+                ),
+                None => format!("{} (#{id})", t(lang, "runs.started")),
+            }
+        }
         Err(_) => String::new(),
     };
-    let last_month = (chrono::Utc::now().date_naive().with_day0(0))
-        .and_then(|d| d.pred_opt())
-        .map(|d| d.format("%Y-%m").to_string())
-        .unwrap_or_default();
     runs_page(
         &s,
         &ctx,
-        &last_month,
+        &run_defaults(),
         &Errors::default(),
         message,
         StatusCode::OK,
@@ -418,13 +438,60 @@ pub async fn runs(
 
 use chrono::Datelike;
 
+/// Last month for the bonus run, today for the birthday run.
+fn run_defaults() -> std::collections::HashMap<String, String> {
+    let today = chrono::Utc::now().date_naive();
+    let last_month = today
+        .with_day0(0)
+        .and_then(|d| d.pred_opt())
+        .map(|d| d.format("%Y-%m").to_string())
+        .unwrap_or_default();
+    let mut values = std::collections::HashMap::new();
+    values.insert("period".to_string(), last_month);
+    values.insert("date".to_string(), today.format("%Y-%m-%d").to_string());
+    values
+}
+
+/// A started run shows its summary; a refused one the errors at the form's input.
+async fn run_done(
+    s: &AppState,
+    ctx: &Ctx,
+    input: (&str, &str),
+    result: Result<kundo_store::vouchers::RunRow, AppError>,
+) -> Response {
+    match result {
+        Ok(run) => redirect(&format!("/ui/runs?done={}", run.id)),
+        Err(AppError::Invalid(errs)) => {
+            let e = Errors::from_fields(&errs);
+            let msg = t(ctx.lang, "err.fix_fields").to_string();
+            let mut values = run_defaults();
+            values.insert(input.0.to_string(), input.1.to_string());
+            runs_page(s, ctx, &values, &e, msg, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Err(e) => app_error(ctx.lang, e),
+    }
+}
+
+pub async fn birthday_run(
+    State(s): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Extension(form): Extension<Form>,
+) -> Response {
+    let date = form.get("date").trim();
+    let result = s
+        .app
+        .birthday_run(date, &BirthdayConfig::default(), RunLimit::default())
+        .await;
+    run_done(&s, &ctx, ("date", date), result).await
+}
+
 pub async fn bonus_run(
     State(s): State<AppState>,
     Extension(ctx): Extension<Ctx>,
     Extension(form): Extension<Form>,
 ) -> Response {
     let period = form.get("period").trim();
-    match s
+    let result = s
         .app
         .bonus_run(
             &ctx.actor,
@@ -432,14 +499,6 @@ pub async fn bonus_run(
             &BonusConfig::default(),
             RunLimit::default(),
         )
-        .await
-    {
-        Ok(run) => redirect(&format!("/ui/runs?done={}", run.id)),
-        Err(AppError::Invalid(errs)) => {
-            let e = Errors::from_fields(&errs);
-            let msg = t(ctx.lang, "err.fix_fields").to_string();
-            runs_page(&s, &ctx, period, &e, msg, StatusCode::UNPROCESSABLE_ENTITY).await
-        }
-        Err(e) => app_error(ctx.lang, e),
-    }
+        .await;
+    run_done(&s, &ctx, ("period", period), result).await
 }
