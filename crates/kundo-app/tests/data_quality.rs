@@ -168,6 +168,7 @@ async fn a_merge_moves_everything_and_old_numbers_and_cards_resolve_to_the_survi
             .await
             .unwrap();
         let pos = Actor::cli();
+        app.roll_figures(Utc::now().date_naive()).await.unwrap();
         app.book_receipt(&pos, receipt("r-1", "2900123456785", 12_000))
             .await
             .unwrap();
@@ -265,6 +266,17 @@ async fn a_merge_moves_everything_and_old_numbers_and_cards_resolve_to_the_survi
         // Purchases add up; ledger and balances agree; the tombstone holds nothing.
         let f = app.purchase_figures(&survivor).await.unwrap();
         assert_eq!((f.receipts_total, f.revenue_total), (3, 46_050), "{db}");
+        // The segment figures moved too: rolling twelve months and categories bought.
+        let buyer = json!({"and": [
+            {"bought": {"category": "Papier", "min_times": 3}},
+            {"purchases": {"metric": "revenue", "window": {"last_months": 12}, "op": "gte", "value": 46_050}}
+        ]});
+        let found = app
+            .preview_segment(&buyer, Utc::now().date_naive(), 10)
+            .await
+            .unwrap();
+        assert_eq!(found.count, 1, "{db}");
+        assert_eq!(found.sample[0].customer_number, survivor, "{db}");
         let points = app.points(&survivor, None, 50).await.unwrap();
         assert_eq!(points.balance, 460, "{db}");
         assert!(
