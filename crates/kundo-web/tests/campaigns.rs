@@ -3,65 +3,16 @@
 
 use std::sync::{Arc, Mutex};
 
-use axum::Router;
-use axum::body::Body;
-use axum::http::{HeaderMap, Method, Request, StatusCode, header};
-use http_body_util::BodyExt;
+use axum::http::{Method, StatusCode, header};
+use kundo_app::Actor;
 use kundo_app::customers::{Created, DuplicateCheck};
 use kundo_app::segments::SegmentInput;
-use kundo_app::{Actor, App};
 use kundo_core::customer::CustomerInput;
-use kundo_store::testing;
-use serde_json::{Value, json};
+use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tower::ServiceExt;
 
-struct Answer {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Value,
-    text: String,
-}
-
-async fn call(
-    router: &Router,
-    method: Method,
-    path: &str,
-    key: &str,
-    body: Option<Value>,
-) -> Answer {
-    let req = Request::builder()
-        .method(method)
-        .uri(path)
-        .header(header::AUTHORIZATION, format!("Bearer {key}"));
-    let req = match body {
-        Some(b) => req
-            .header(header::CONTENT_TYPE, "application/json")
-            .body(Body::from(b.to_string())),
-        None => req.body(Body::empty()),
-    }
-    .unwrap();
-    let res = router.clone().oneshot(req).await.unwrap();
-    let status = res.status();
-    let headers = res.headers().clone();
-    let bytes = res.into_body().collect().await.unwrap().to_bytes();
-    let text = String::from_utf8_lossy(&bytes).to_string();
-    let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-    Answer {
-        status,
-        headers,
-        body,
-        text,
-    }
-}
-
-async fn key(app: &App, scopes: &[&str]) -> String {
-    let scopes: Vec<String> = scopes.iter().map(|s| s.to_string()).collect();
-    app.create_api_key(&Actor::cli(), "test", &scopes)
-        .await
-        .unwrap()
-        .key
-}
+mod common;
+use common::Api;
 
 /// Answers 200 to everything and keeps the bodies it got.
 async fn automation_server() -> (String, Arc<Mutex<Vec<String>>>) {
@@ -102,12 +53,11 @@ async fn automation_server() -> (String, Arc<Mutex<Vec<String>>>) {
 
 #[tokio::test]
 async fn campaign_routes() {
-    for (store, _dir) in testing::all().await {
-        let db = store.backend().name();
-        let app = App::new(store);
-        let router = kundo_web::router(app.clone());
-        let write = key(&app, &["segments:read", "campaigns:write"]).await;
-        let read = key(&app, &["segments:read"]).await;
+    for api in Api::all().await {
+        let db = api.db;
+        let app = &api.app;
+        let write = api.key(&["segments:read", "campaigns:write"]).await;
+        let read = api.key(&["segments:read"]).await;
         for i in 0..12 {
             let consents = match i % 3 {
                 0 => json!([{"channel": "email", "status": "granted", "source": "doi"}]),
@@ -143,25 +93,21 @@ async fn campaign_routes() {
         let new = json!({"name": "Herbst", "segment_id": segment.id, "value_type": "amount",
             "value": 1000, "validity_days": 14, "control_share_bp": 2500, "seed": 7});
 
-        let a = call(
-            &router,
-            Method::POST,
-            "/api/v1/campaigns",
-            &read,
-            Some(new.clone()),
-        )
-        .await;
+        let a = api
+            .request(
+                Method::POST,
+                "/api/v1/campaigns",
+                &read,
+                Some(new.clone()),
+                None,
+            )
+            .await;
         assert_eq!(a.status, StatusCode::FORBIDDEN, "{db}");
         let mut bad = new.clone();
         bad["value_type"] = json!("gratis");
-        let a = call(
-            &router,
-            Method::POST,
-            "/api/v1/campaigns",
-            &write,
-            Some(bad),
-        )
-        .await;
+        let a = api
+            .request(Method::POST, "/api/v1/campaigns", &write, Some(bad), None)
+            .await;
         assert_eq!(
             a.status,
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -171,25 +117,21 @@ async fn campaign_routes() {
         assert_eq!(a.body["field"], "value_type", "{db}");
         let mut bad = new.clone();
         bad["segment_id"] = json!(424242);
-        let a = call(
-            &router,
-            Method::POST,
-            "/api/v1/campaigns",
-            &write,
-            Some(bad),
-        )
-        .await;
+        let a = api
+            .request(Method::POST, "/api/v1/campaigns", &write, Some(bad), None)
+            .await;
         assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{db}");
         assert_eq!(a.body["field"], "segment_id", "{db}");
 
-        let a = call(
-            &router,
-            Method::POST,
-            "/api/v1/campaigns",
-            &write,
-            Some(new.clone()),
-        )
-        .await;
+        let a = api
+            .request(
+                Method::POST,
+                "/api/v1/campaigns",
+                &write,
+                Some(new.clone()),
+                None,
+            )
+            .await;
         assert_eq!(a.status, StatusCode::CREATED, "{db}: {}", a.text);
         let id = a.body["id"].as_i64().unwrap();
         assert_eq!(
@@ -198,41 +140,40 @@ async fn campaign_routes() {
         );
         assert_eq!(a.body["state"], "draft");
         assert_eq!(a.body["channels"], json!(["email", "letter"]));
-        let a = call(
-            &router,
-            Method::POST,
-            "/api/v1/campaigns",
-            &write,
-            Some(new.clone()),
-        )
-        .await;
+        let a = api
+            .request(
+                Method::POST,
+                "/api/v1/campaigns",
+                &write,
+                Some(new.clone()),
+                None,
+            )
+            .await;
         assert_eq!(a.status, StatusCode::CONFLICT, "{db}");
         assert_eq!(a.body["field"], "name");
 
         let base = format!("/api/v1/campaigns/{id}");
-        let a = call(
-            &router,
-            Method::GET,
-            &format!("{base}/lettershop.csv"),
-            &write,
-            None,
-        )
-        .await;
+        let a = api
+            .request(
+                Method::GET,
+                &format!("{base}/lettershop.csv"),
+                &write,
+                None,
+                None,
+            )
+            .await;
         assert_eq!(
             a.status,
             StatusCode::NOT_FOUND,
             "{db}: no file before the start"
         );
-        let a = call(&router, Method::POST, &format!("{base}/start"), &read, None).await;
+        let a = api
+            .request(Method::POST, &format!("{base}/start"), &read, None, None)
+            .await;
         assert_eq!(a.status, StatusCode::FORBIDDEN, "{db}");
-        let a = call(
-            &router,
-            Method::POST,
-            &format!("{base}/start"),
-            &write,
-            None,
-        )
-        .await;
+        let a = api
+            .request(Method::POST, &format!("{base}/start"), &write, None, None)
+            .await;
         assert_eq!(a.status, StatusCode::OK, "{db}: {}", a.text);
         assert_eq!(a.body["state"], "done");
         assert_eq!(a.body["members"], 12);
@@ -247,20 +188,17 @@ async fn campaign_routes() {
             "{db}: every target member is reached or counted"
         );
 
-        let a = call(&router, Method::GET, &base, &read, None).await;
+        let a = api.request(Method::GET, &base, &read, None, None).await;
         assert_eq!(a.status, StatusCode::OK);
         assert_eq!(a.body["state"], "done");
-        let a = call(&router, Method::GET, "/api/v1/campaigns", &read, None).await;
+        let a = api
+            .request(Method::GET, "/api/v1/campaigns", &read, None, None)
+            .await;
         assert_eq!(a.body["items"].as_array().unwrap().len(), 1, "{db}");
 
-        let a = call(
-            &router,
-            Method::GET,
-            &format!("{base}/results"),
-            &read,
-            None,
-        )
-        .await;
+        let a = api
+            .request(Method::GET, &format!("{base}/results"), &read, None, None)
+            .await;
         assert_eq!(a.status, StatusCode::OK, "{db}: {}", a.text);
         assert_eq!(a.body["vouchers_issued"], issued);
         assert_eq!(a.body["redeemed"], 0);
@@ -268,14 +206,15 @@ async fn campaign_routes() {
         assert_eq!(a.body["control"]["members"], 3);
         assert!(a.body["by_orders"].is_array());
 
-        let a = call(
-            &router,
-            Method::GET,
-            &format!("{base}/members?group=control"),
-            &read,
-            None,
-        )
-        .await;
+        let a = api
+            .request(
+                Method::GET,
+                &format!("{base}/members?group=control"),
+                &read,
+                None,
+                None,
+            )
+            .await;
         assert_eq!(a.status, StatusCode::OK, "{db}: {}", a.text);
         let items = a.body["items"].as_array().unwrap();
         assert_eq!(items.len(), 3);
@@ -284,25 +223,27 @@ async fn campaign_routes() {
                 .iter()
                 .all(|m| m["group"] == "control" && m["voucher_code"].is_null())
         );
-        let a = call(
-            &router,
-            Method::GET,
-            &format!("{base}/members?group=target&limit=2"),
-            &read,
-            None,
-        )
-        .await;
+        let a = api
+            .request(
+                Method::GET,
+                &format!("{base}/members?group=target&limit=2"),
+                &read,
+                None,
+                None,
+            )
+            .await;
         assert_eq!(a.body["items"].as_array().unwrap().len(), 2);
         assert!(a.body["next_cursor"].is_string());
-        let unreachable = call(
-            &router,
-            Method::GET,
-            &format!("{base}/members?group=target&limit=100"),
-            &read,
-            None,
-        )
-        .await
-        .body["items"]
+        let unreachable = api
+            .request(
+                Method::GET,
+                &format!("{base}/members?group=target&limit=100"),
+                &read,
+                None,
+                None,
+            )
+            .await
+            .body["items"]
             .as_array()
             .unwrap()
             .iter()
@@ -315,78 +256,85 @@ async fn campaign_routes() {
                 .all(|r| r == "no_email_consent+no_letter_consent"),
             "{db}: {unreachable:?}"
         );
-        let a = call(
-            &router,
-            Method::GET,
-            &format!("{base}/members?group=alle"),
-            &read,
-            None,
-        )
-        .await;
+        let a = api
+            .request(
+                Method::GET,
+                &format!("{base}/members?group=alle"),
+                &read,
+                None,
+                None,
+            )
+            .await;
         assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(a.body["field"], "group");
 
-        let a = call(
-            &router,
-            Method::GET,
-            &format!("{base}/lettershop.csv"),
-            &read,
-            None,
-        )
-        .await;
+        let a = api
+            .request(
+                Method::GET,
+                &format!("{base}/lettershop.csv"),
+                &read,
+                None,
+                None,
+            )
+            .await;
         assert_eq!(a.status, StatusCode::FORBIDDEN, "{db}");
-        let a = call(
-            &router,
-            Method::GET,
-            &format!("{base}/lettershop.csv"),
-            &write,
-            None,
-        )
-        .await;
+        let a = api
+            .request(
+                Method::GET,
+                &format!("{base}/lettershop.csv"),
+                &write,
+                None,
+                None,
+            )
+            .await;
         assert_eq!(a.status, StatusCode::OK, "{db}");
         assert_eq!(a.headers[header::CONTENT_TYPE], "text/csv; charset=utf-8");
         assert_eq!(a.text.lines().count() as i64, letters + 1, "{db}");
-        let a = call(
-            &router,
-            Method::GET,
-            &format!("{base}/email.csv"),
-            &write,
-            None,
-        )
-        .await;
+        let a = api
+            .request(
+                Method::GET,
+                &format!("{base}/email.csv"),
+                &write,
+                None,
+                None,
+            )
+            .await;
         assert_eq!(a.status, StatusCode::OK);
         assert!(a.text.starts_with("customer_number,salutation,first_name,last_name,email,language,voucher_code,valid_until\n"));
         assert_eq!(a.text.lines().count() as i64, emails + 1, "{db}");
 
         let (url, log) = automation_server().await;
         let sync = json!({"base_url": url, "list": "herbst", "api_key": "k1"});
-        let a = call(
-            &router,
-            Method::POST,
-            &format!("{base}/sync"),
-            &read,
-            Some(sync.clone()),
-        )
-        .await;
+        let a = api
+            .request(
+                Method::POST,
+                &format!("{base}/sync"),
+                &read,
+                Some(sync.clone()),
+                None,
+            )
+            .await;
         assert_eq!(a.status, StatusCode::FORBIDDEN);
-        let a = call(
-            &router,
-            Method::POST,
-            &format!("{base}/sync"),
-            &write,
-            Some(json!({"base_url": "https://x", "list": "herbst", "api_key": "k1"})),
-        )
-        .await;
+        let a = api
+            .request(
+                Method::POST,
+                &format!("{base}/sync"),
+                &write,
+                Some(json!({"base_url": "https://x", "list": "herbst", "api_key": "k1"})),
+                None,
+            )
+            .await;
         assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(a.body["field"], "base_url");
-        let a = call(
-            &router,
-            Method::POST,
-            &format!("{base}/sync"),
-            &write,
-            Some(sync),
-        )
-        .await;
+        let a = api
+            .request(
+                Method::POST,
+                &format!("{base}/sync"),
+                &write,
+                Some(sync),
+                None,
+            )
+            .await;
         assert_eq!(a.status, StatusCode::OK, "{db}: {}", a.text);
         assert_eq!(a.body["synced"].as_i64(), Some(emails));
         let log = log.lock().unwrap().clone();
@@ -398,7 +346,7 @@ async fn campaign_routes() {
             );
             assert!(req.contains("Authorization: Bearer k1\r\n"));
         }
-        let a = call(&router, Method::GET, &base, &read, None).await;
+        let a = api.request(Method::GET, &base, &read, None, None).await;
         assert_eq!(a.body["synced_members"].as_i64(), Some(emails));
     }
 }

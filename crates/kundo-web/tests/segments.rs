@@ -1,76 +1,22 @@
 //! The segment routes end to end through the router, on SQLite and PostgreSQL.
 
-use axum::Router;
-use axum::body::Body;
-use axum::http::{HeaderMap, Method, Request, StatusCode, header};
-use http_body_util::BodyExt;
+use axum::http::{Method, StatusCode, header};
+use kundo_app::Actor;
 use kundo_app::customers::Created;
-use kundo_app::{Actor, App};
 use kundo_core::customer::CustomerInput;
-use kundo_store::testing;
-use serde_json::{Value, json};
-use tower::ServiceExt;
+use serde_json::json;
 
-struct Answer {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Value,
-    text: String,
-}
-
-async fn call(
-    router: &Router,
-    method: Method,
-    path: &str,
-    key: Option<&str>,
-    body: Option<Value>,
-    if_match: Option<&str>,
-) -> Answer {
-    let mut req = Request::builder().method(method).uri(path);
-    if let Some(k) = key {
-        req = req.header(header::AUTHORIZATION, format!("Bearer {k}"));
-    }
-    if let Some(v) = if_match {
-        req = req.header(header::IF_MATCH, v);
-    }
-    let req = match body {
-        Some(b) => req
-            .header(header::CONTENT_TYPE, "application/json")
-            .body(Body::from(b.to_string())),
-        None => req.body(Body::empty()),
-    }
-    .unwrap();
-    let res = router.clone().oneshot(req).await.unwrap();
-    let status = res.status();
-    let headers = res.headers().clone();
-    let bytes = res.into_body().collect().await.unwrap().to_bytes();
-    let text = String::from_utf8_lossy(&bytes).to_string();
-    let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-    Answer {
-        status,
-        headers,
-        body,
-        text,
-    }
-}
-
-async fn key(app: &App, scopes: &[&str]) -> String {
-    let scopes: Vec<String> = scopes.iter().map(|s| s.to_string()).collect();
-    app.create_api_key(&Actor::cli(), "test", &scopes)
-        .await
-        .unwrap()
-        .key
-}
+mod common;
+use common::Api;
 
 #[tokio::test]
 async fn segment_routes() {
-    for (store, _dir) in testing::all().await {
-        let db = store.backend().name();
-        let app = App::new(store);
-        let router = kundo_web::router(app.clone());
-        let write = key(&app, &["segments:read", "segments:write"]).await;
-        let read = key(&app, &["segments:read"]).await;
-        let other = key(&app, &["customers:read"]).await;
+    for api in Api::all().await {
+        let db = api.db;
+        let app = &api.app;
+        let write = api.key(&["segments:read", "segments:write"]).await;
+        let read = api.key(&["segments:read"]).await;
+        let other = api.key(&["customers:read"]).await;
         let mut women = Vec::new();
         for i in 0..5 {
             let gender = if i % 2 == 0 { "female" } else { "male" };
@@ -99,47 +45,34 @@ async fn segment_routes() {
         let def = json!({"field": "gender", "op": "eq", "value": "female"});
         let new = json!({"name": "Frauen", "definition": def});
 
-        let a = call(
-            &router,
-            Method::POST,
-            "/api/v1/segments",
-            None,
-            Some(new.clone()),
-            None,
-        )
-        .await;
+        let a = api
+            .call(
+                Method::POST,
+                "/api/v1/segments",
+                None,
+                Some(&new.to_string()),
+            )
+            .await;
         assert_eq!(a.status, StatusCode::UNAUTHORIZED, "{db}");
-        let a = call(
-            &router,
-            Method::POST,
-            "/api/v1/segments",
-            Some(&read),
-            Some(new.clone()),
-            None,
-        )
-        .await;
+        let a = api
+            .request(
+                Method::POST,
+                "/api/v1/segments",
+                &read,
+                Some(new.clone()),
+                None,
+            )
+            .await;
         assert_eq!(a.status, StatusCode::FORBIDDEN, "{db}");
-        let a = call(
-            &router,
-            Method::GET,
-            "/api/v1/segments",
-            Some(&other),
-            None,
-            None,
-        )
-        .await;
+        let a = api
+            .request(Method::GET, "/api/v1/segments", &other, None, None)
+            .await;
         assert_eq!(a.status, StatusCode::FORBIDDEN, "{db}");
 
         let bad = json!({"name": "kaputt", "definition": {"and": [def, {"purchases": {"metric": "revenue", "op": "most", "value": 1}}]}});
-        let a = call(
-            &router,
-            Method::POST,
-            "/api/v1/segments",
-            Some(&write),
-            Some(bad),
-            None,
-        )
-        .await;
+        let a = api
+            .request(Method::POST, "/api/v1/segments", &write, Some(bad), None)
+            .await;
         assert_eq!(
             a.status,
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -153,15 +86,15 @@ async fn segment_routes() {
         );
         assert_eq!(a.body["field"], "definition.and[1].purchases.op", "{db}");
 
-        let a = call(
-            &router,
-            Method::POST,
-            "/api/v1/segments",
-            Some(&write),
-            Some(new.clone()),
-            None,
-        )
-        .await;
+        let a = api
+            .request(
+                Method::POST,
+                "/api/v1/segments",
+                &write,
+                Some(new.clone()),
+                None,
+            )
+            .await;
         assert_eq!(a.status, StatusCode::CREATED, "{db}: {}", a.text);
         let id = a.body["id"].as_i64().unwrap();
         assert_eq!(
@@ -170,33 +103,33 @@ async fn segment_routes() {
         );
         assert_eq!(a.headers[header::ETAG], "\"1\"");
         assert_eq!(a.body["kind"], "dynamic");
-        let a = call(
-            &router,
-            Method::POST,
-            "/api/v1/segments",
-            Some(&write),
-            Some(new.clone()),
-            None,
-        )
-        .await;
+        let a = api
+            .request(
+                Method::POST,
+                "/api/v1/segments",
+                &write,
+                Some(new.clone()),
+                None,
+            )
+            .await;
         assert_eq!(a.status, StatusCode::CONFLICT, "{db}");
         assert_eq!(a.body["field"], "name", "{db}");
 
-        let a = call(
-            &router,
-            Method::GET,
-            &format!("/api/v1/segments/{id}/count"),
-            Some(&read),
-            None,
-            None,
-        )
-        .await;
+        let a = api
+            .request(
+                Method::GET,
+                &format!("/api/v1/segments/{id}/count"),
+                &read,
+                None,
+                None,
+            )
+            .await;
         assert_eq!(a.body, json!({"count": 3}), "{db}");
 
         let mut got = Vec::new();
         let mut path = format!("/api/v1/segments/{id}/members?limit=2");
         loop {
-            let a = call(&router, Method::GET, &path, Some(&read), None, None).await;
+            let a = api.request(Method::GET, &path, &read, None, None).await;
             assert_eq!(a.status, StatusCode::OK, "{db}: {}", a.text);
             for m in a.body["items"].as_array().unwrap() {
                 got.push(m["customer_number"].as_str().unwrap().to_string());
@@ -209,27 +142,27 @@ async fn segment_routes() {
             }
         }
         assert_eq!(got, women, "{db}");
-        let a = call(
-            &router,
-            Method::GET,
-            &format!("/api/v1/segments/{id}/members?limit=0"),
-            Some(&read),
-            None,
-            None,
-        )
-        .await;
+        let a = api
+            .request(
+                Method::GET,
+                &format!("/api/v1/segments/{id}/members?limit=0"),
+                &read,
+                None,
+                None,
+            )
+            .await;
         assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{db}");
         assert_eq!(a.body["field"], "limit");
 
-        let a = call(
-            &router,
-            Method::GET,
-            &format!("/api/v1/segments/{id}/members.csv"),
-            Some(&read),
-            None,
-            None,
-        )
-        .await;
+        let a = api
+            .request(
+                Method::GET,
+                &format!("/api/v1/segments/{id}/members.csv"),
+                &read,
+                None,
+                None,
+            )
+            .await;
         assert_eq!(a.status, StatusCode::OK, "{db}");
         assert_eq!(a.headers[header::CONTENT_TYPE], "text/csv; charset=utf-8");
         let lines: Vec<&str> = a.text.lines().collect();
@@ -244,108 +177,95 @@ async fn segment_routes() {
             lines[1]
         );
 
-        let a = call(&router, Method::POST, "/api/v1/segments/preview", Some(&read),
-            Some(json!({"definition": {"not": {"field": "gender", "op": "eq", "value": "female"}}, "limit": 1})), None).await;
+        let a = api.request(Method::POST, "/api/v1/segments/preview", &read, Some(json!({"definition": {"not": {"field": "gender", "op": "eq", "value": "female"}}, "limit": 1})), None).await;
         assert_eq!(a.status, StatusCode::OK, "{db}: {}", a.text);
         assert_eq!(a.body["count"], 2);
         assert_eq!(a.body["sample"].as_array().unwrap().len(), 1);
-        let a = call(
-            &router,
-            Method::POST,
-            "/api/v1/segments/preview",
-            Some(&read),
-            Some(json!({"definition": {"or": [{"postal_status": "lost"}]}})),
-            None,
-        )
-        .await;
+        let a = api
+            .request(
+                Method::POST,
+                "/api/v1/segments/preview",
+                &read,
+                Some(json!({"definition": {"or": [{"postal_status": "lost"}]}})),
+                None,
+            )
+            .await;
         assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{db}");
         assert_eq!(a.body["field"], "definition.or[0].postal_status");
 
         let changed = json!({"name": "Frauen (statisch)", "kind": "static", "definition": def});
-        let a = call(
-            &router,
-            Method::PUT,
-            &format!("/api/v1/segments/{id}"),
-            Some(&write),
-            Some(changed.clone()),
-            Some("\"7\""),
-        )
-        .await;
+        let a = api
+            .request(
+                Method::PUT,
+                &format!("/api/v1/segments/{id}"),
+                &write,
+                Some(changed.clone()),
+                Some("\"7\""),
+            )
+            .await;
         assert_eq!(a.status, StatusCode::PRECONDITION_FAILED, "{db}");
-        let a = call(
-            &router,
-            Method::PUT,
-            &format!("/api/v1/segments/{id}"),
-            Some(&write),
-            Some(changed),
-            Some("\"1\""),
-        )
-        .await;
+        let a = api
+            .request(
+                Method::PUT,
+                &format!("/api/v1/segments/{id}"),
+                &write,
+                Some(changed),
+                Some("\"1\""),
+            )
+            .await;
         assert_eq!(a.status, StatusCode::OK, "{db}: {}", a.text);
         assert_eq!(a.headers[header::ETAG], "\"2\"");
         assert_eq!(a.body["snapshot"]["member_count"], 3, "{db}");
 
-        let a = call(
-            &router,
-            Method::POST,
-            &format!("/api/v1/segments/{id}/snapshots"),
-            Some(&write),
-            None,
-            None,
-        )
-        .await;
+        let a = api
+            .request(
+                Method::POST,
+                &format!("/api/v1/segments/{id}/snapshots"),
+                &write,
+                None,
+                None,
+            )
+            .await;
         assert_eq!(a.status, StatusCode::CREATED, "{db}: {}", a.text);
         assert_eq!(a.body["member_count"], 3);
-        let a = call(
-            &router,
-            Method::GET,
-            "/api/v1/segments",
-            Some(&read),
-            None,
-            None,
-        )
-        .await;
+        let a = api
+            .request(Method::GET, "/api/v1/segments", &read, None, None)
+            .await;
         assert_eq!(a.body["items"][0]["name"], "Frauen (statisch)", "{db}");
 
-        let a = call(
-            &router,
-            Method::DELETE,
-            &format!("/api/v1/segments/{id}"),
-            Some(&read),
-            None,
-            None,
-        )
-        .await;
+        let a = api
+            .request(
+                Method::DELETE,
+                &format!("/api/v1/segments/{id}"),
+                &read,
+                None,
+                None,
+            )
+            .await;
         assert_eq!(a.status, StatusCode::FORBIDDEN, "{db}");
-        let a = call(
-            &router,
-            Method::DELETE,
-            &format!("/api/v1/segments/{id}"),
-            Some(&write),
-            None,
-            None,
-        )
-        .await;
+        let a = api
+            .request(
+                Method::DELETE,
+                &format!("/api/v1/segments/{id}"),
+                &write,
+                None,
+                None,
+            )
+            .await;
         assert_eq!(a.status, StatusCode::NO_CONTENT, "{db}");
-        let a = call(
-            &router,
-            Method::GET,
-            &format!("/api/v1/segments/{id}"),
-            Some(&read),
-            None,
-            None,
-        )
-        .await;
+        let a = api
+            .request(
+                Method::GET,
+                &format!("/api/v1/segments/{id}"),
+                &read,
+                None,
+                None,
+            )
+            .await;
         assert_eq!(a.status, StatusCode::NOT_FOUND, "{db}");
-        let a = call(
-            &router,
-            Method::GET,
-            "/api/v1/segments/x/count",
-            Some(&read),
-            None,
-            None,
-        )
-        .await;
+        let a = api
+            .request(Method::GET, "/api/v1/segments/x/count", &read, None, None)
+            .await;
         assert_eq!(a.status, StatusCode::NOT_FOUND, "{db}");
     }
 }

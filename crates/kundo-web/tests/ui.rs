@@ -1,7 +1,7 @@
 //! The staff UI through the router (no socket): login and logout, redirects without a session,
 //! CSRF refusal, what each role sees and may do, validation errors at the field, stale edits,
 //! the duplicate warning, merge, the bonus run and its lettershop file, and the render time of
-//! a customer with a long timeline.
+//! a customer with a long timeline — on SQLite and PostgreSQL.
 
 use std::time::{Duration, Instant};
 
@@ -19,7 +19,8 @@ use tower::ServiceExt;
 struct Ui {
     router: Router,
     app: App,
-    _dir: testing::TempDir,
+    db: &'static str,
+    _dir: Option<testing::TempDir>,
 }
 
 struct Page {
@@ -35,14 +36,20 @@ struct Session {
 }
 
 impl Ui {
-    async fn new() -> Ui {
-        let (store, dir) = testing::sqlite().await;
-        let app = App::new(store);
-        Ui {
-            router: kundo_web::router(app.clone()),
-            app,
-            _dir: dir,
+    /// One UI per backend: SQLite always, PostgreSQL when configured.
+    async fn all() -> Vec<Ui> {
+        let mut out = Vec::new();
+        for (store, dir) in testing::all().await {
+            let db = store.backend().name();
+            let app = App::new(store);
+            out.push(Ui {
+                router: kundo_web::router(app.clone()),
+                app,
+                db,
+                _dir: dir,
+            });
         }
+        out
     }
 
     async fn user(&self, name: &str, role: Role) -> Session {
@@ -132,800 +139,912 @@ fn with_csrf<'a>(s: &'a Session, fields: &[(&'a str, &'a str)]) -> Vec<(&'a str,
 
 #[tokio::test]
 async fn pages_need_a_login_and_the_login_form_works() {
-    let ui = Ui::new().await;
-    let p = ui.get("/ui/search?q=abc", None).await;
-    assert_eq!(p.status, StatusCode::SEE_OTHER);
-    assert_eq!(p.location, "/ui/login?next=/ui/search%3Fq%3Dabc");
-    let p = ui.get("/", None).await;
-    assert_eq!(p.location, "/ui");
-    // Static files and the login page are public.
-    assert_eq!(ui.get("/static/app.css", None).await.status, StatusCode::OK);
-    assert!(
-        ui.get("/static/app.js", None)
-            .await
-            .body
-            .contains("data-live")
-    );
+    for ui in Ui::all().await {
+        let db = ui.db;
+        let p = ui.get("/ui/search?q=abc", None).await;
+        assert_eq!(p.status, StatusCode::SEE_OTHER, "{db}");
+        assert_eq!(p.location, "/ui/login?next=/ui/search%3Fq%3Dabc", "{db}");
+        let p = ui.get("/", None).await;
+        assert_eq!(p.location, "/ui", "{db}");
+        // Static files and the login page are public.
+        assert_eq!(
+            ui.get("/static/app.css", None).await.status,
+            StatusCode::OK,
+            "{db}"
+        );
+        assert!(
+            ui.get("/static/app.js", None)
+                .await
+                .body
+                .contains("data-live"),
+            "{db}"
+        );
 
-    ui.app
-        .create_user(&Actor::cli(), "anna", "secret-password-1", Role::Service)
-        .await
-        .unwrap();
-    let form = ui.get("/ui/login?next=/ui/tasks", None).await;
-    assert_eq!(form.status, StatusCode::OK);
-    assert!(form.body.contains(r#"<label for="username">"#));
-    let token = form.body.split(r#"name="csrf" value=""#).nth(1).unwrap();
-    let token = token.split('"').next().unwrap().to_string();
-    let cookie = format!("kundo_login_csrf={token}");
-    let login = |password: &'static str, csrf: String| {
-        let body = serde_urlencoded::to_string([
-            ("csrf", csrf.as_str()),
-            ("next", "/ui/tasks"),
-            ("username", "anna"),
-            ("password", password),
-        ])
-        .unwrap();
-        Request::builder()
-            .method(Method::POST)
-            .uri("/ui/login")
-            .header(header::COOKIE, cookie.clone())
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(Body::from(body))
+        ui.app
+            .create_user(&Actor::cli(), "anna", "secret-password-1", Role::Service)
+            .await
+            .unwrap();
+        let form = ui.get("/ui/login?next=/ui/tasks", None).await;
+        assert_eq!(form.status, StatusCode::OK, "{db}");
+        assert!(form.body.contains(r#"<label for="username">"#), "{db}");
+        let token = form.body.split(r#"name="csrf" value=""#).nth(1).unwrap();
+        let token = token.split('"').next().unwrap().to_string();
+        let cookie = format!("kundo_login_csrf={token}");
+        let login = |password: &'static str, csrf: String| {
+            let body = serde_urlencoded::to_string([
+                ("csrf", csrf.as_str()),
+                ("next", "/ui/tasks"),
+                ("username", "anna"),
+                ("password", password),
+            ])
+            .unwrap();
+            Request::builder()
+                .method(Method::POST)
+                .uri("/ui/login")
+                .header(header::COOKIE, cookie.clone())
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(Body::from(body))
+                .unwrap()
+        };
+        let bad_token = ui.send(login("secret-password-1", "forged".into())).await;
+        assert_eq!(bad_token.status, StatusCode::FORBIDDEN, "{db}");
+        let wrong = ui.send(login("wrong-password", token.clone())).await;
+        assert_eq!(wrong.status, StatusCode::UNAUTHORIZED, "{db}");
+        assert!(
+            wrong.body.contains("Benutzername oder Passwort ist falsch"),
+            "{db}"
+        );
+        let ok = ui.send(login("secret-password-1", token)).await;
+        assert_eq!(ok.status, StatusCode::SEE_OTHER, "{db}: {}", ok.body);
+        assert_eq!(ok.location, "/ui/tasks", "{db}");
+        let session = ok
+            .cookies
+            .iter()
+            .find(|c| c.starts_with("kundo_session="))
+            .unwrap();
+        let session = Session {
+            cookie: session.split(';').next().unwrap().to_string(),
+            csrf: String::new(),
+        };
+        let tasks = ui.get("/ui/tasks", Some(&session)).await;
+        assert_eq!(tasks.status, StatusCode::OK, "{db}");
+        let csrf = tasks
+            .body
+            .split(r#"name="csrf-token" content=""#)
+            .nth(1)
             .unwrap()
-    };
-    let bad_token = ui.send(login("secret-password-1", "forged".into())).await;
-    assert_eq!(bad_token.status, StatusCode::FORBIDDEN);
-    let wrong = ui.send(login("wrong-password", token.clone())).await;
-    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
-    assert!(wrong.body.contains("Benutzername oder Passwort ist falsch"));
-    let ok = ui.send(login("secret-password-1", token)).await;
-    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
-    assert_eq!(ok.location, "/ui/tasks");
-    let session = ok
-        .cookies
-        .iter()
-        .find(|c| c.starts_with("kundo_session="))
-        .unwrap();
-    let session = Session {
-        cookie: session.split(';').next().unwrap().to_string(),
-        csrf: String::new(),
-    };
-    let tasks = ui.get("/ui/tasks", Some(&session)).await;
-    assert_eq!(tasks.status, StatusCode::OK);
-    let csrf = tasks
-        .body
-        .split(r#"name="csrf-token" content=""#)
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_string();
-    let session = Session {
-        csrf,
-        cookie: session.cookie,
-    };
-    // Logging out ends the session: the next page asks for a login again.
-    let out = ui
-        .post("/ui/logout", &session, &with_csrf(&session, &[]))
-        .await;
-    assert_eq!(out.status, StatusCode::SEE_OTHER);
-    assert_eq!(
-        ui.get("/ui/tasks", Some(&session)).await.status,
-        StatusCode::SEE_OTHER
-    );
+            .split('"')
+            .next()
+            .unwrap()
+            .to_string();
+        let session = Session {
+            csrf,
+            cookie: session.cookie,
+        };
+        // Logging out ends the session: the next page asks for a login again.
+        let out = ui
+            .post("/ui/logout", &session, &with_csrf(&session, &[]))
+            .await;
+        assert_eq!(out.status, StatusCode::SEE_OTHER, "{db}");
+        assert_eq!(
+            ui.get("/ui/tasks", Some(&session)).await.status,
+            StatusCode::SEE_OTHER,
+            "{db}"
+        );
+    }
 }
 
 #[tokio::test]
 async fn a_form_post_without_the_right_csrf_token_is_refused() {
-    let ui = Ui::new().await;
-    let s = ui.user("svc", Role::Service).await;
-    let n = ui
-        .customer("Anna", "Müller", "anna@example.ch", "2900123456785")
-        .await;
-    let path = format!("/ui/customers/{n}");
-    for token in ["", "0000"] {
+    for ui in Ui::all().await {
+        let db = ui.db;
+        let s = ui.user("svc", Role::Service).await;
+        let n = ui
+            .customer("Anna", "Müller", "anna@example.ch", "2900123456785")
+            .await;
+        let path = format!("/ui/customers/{n}");
+        for token in ["", "0000"] {
+            let p = ui
+                .post(
+                    &path,
+                    &s,
+                    &[("csrf", token), ("version", "1"), ("first_name", "Eve")],
+                )
+                .await;
+            assert_eq!(p.status, StatusCode::FORBIDDEN, "{db}: token {token:?}");
+            assert!(p.body.contains("Sicherheitsprüfung"), "{db}");
+        }
+        let v = ui.app.customer(&n).await.unwrap();
+        assert_eq!(v.first_name.as_deref(), Some("Anna"), "{db}");
+        // With the token the same change goes through.
         let p = ui
             .post(
                 &path,
                 &s,
-                &[("csrf", token), ("version", "1"), ("first_name", "Eve")],
+                &with_csrf(&s, &[("version", "1"), ("first_name", "Anne")]),
             )
             .await;
-        assert_eq!(p.status, StatusCode::FORBIDDEN, "token {token:?}");
-        assert!(p.body.contains("Sicherheitsprüfung"));
+        assert_eq!(p.status, StatusCode::SEE_OTHER, "{db}: {}", p.body);
+        assert_eq!(
+            ui.app.customer(&n).await.unwrap().first_name.as_deref(),
+            Some("Anne"),
+            "{db}"
+        );
     }
-    let v = ui.app.customer(&n).await.unwrap();
-    assert_eq!(v.first_name.as_deref(), Some("Anna"));
-    // With the token the same change goes through.
-    let p = ui
-        .post(
-            &path,
-            &s,
-            &with_csrf(&s, &[("version", "1"), ("first_name", "Anne")]),
-        )
-        .await;
-    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
-    assert_eq!(
-        ui.app.customer(&n).await.unwrap().first_name.as_deref(),
-        Some("Anne")
-    );
 }
 
 #[tokio::test]
 async fn roles_decide_menus_and_pages() {
-    let ui = Ui::new().await;
-    let store = ui.user("clerk", Role::Store).await;
-    let marketing = ui.user("mkt", Role::Marketing).await;
-    let n = ui
-        .customer("Anna", "Müller", "anna@example.ch", "2900123456785")
-        .await;
+    for ui in Ui::all().await {
+        let db = ui.db;
+        let store = ui.user("clerk", Role::Store).await;
+        let marketing = ui.user("mkt", Role::Marketing).await;
+        let n = ui
+            .customer("Anna", "Müller", "anna@example.ch", "2900123456785")
+            .await;
 
-    let search = ui.get("/ui/search", Some(&store)).await;
-    assert_eq!(search.status, StatusCode::OK);
-    assert!(!search.body.contains("/ui/segments"), "no segment menu");
-    assert!(!search.body.contains("/ui/runs"));
-    assert!(!search.body.contains("/ui/customers/new"));
-    for path in [
-        "/ui/segments",
-        "/ui/segments/new",
-        "/ui/dashboard",
-        "/ui/runs",
-        "/ui/tasks",
-        "/ui/customers/new",
-    ] {
-        let p = ui.get(path, Some(&store)).await;
-        assert_eq!(p.status, StatusCode::FORBIDDEN, "{path}");
-        assert!(!p.body.contains("<table"), "{path} shows no data");
+        let search = ui.get("/ui/search", Some(&store)).await;
+        assert_eq!(search.status, StatusCode::OK, "{db}");
+        assert!(
+            !search.body.contains("/ui/segments"),
+            "{db}: no segment menu"
+        );
+        assert!(!search.body.contains("/ui/runs"), "{db}");
+        assert!(!search.body.contains("/ui/customers/new"), "{db}");
+        for path in [
+            "/ui/segments",
+            "/ui/segments/new",
+            "/ui/dashboard",
+            "/ui/runs",
+            "/ui/tasks",
+            "/ui/customers/new",
+        ] {
+            let p = ui.get(path, Some(&store)).await;
+            assert_eq!(p.status, StatusCode::FORBIDDEN, "{db}: {path}");
+            assert!(!p.body.contains("<table"), "{db}: {path} shows no data");
+        }
+        // The API behind the builder refuses the store as well.
+        let api = Request::builder()
+            .uri("/api/v1/segments")
+            .header(header::COOKIE, &store.cookie)
+            .body(Body::empty())
+            .unwrap();
+        assert_eq!(ui.send(api).await.status, StatusCode::FORBIDDEN, "{db}");
+        // The store sees the customer, without the edit form, and cannot post a change.
+        let view = ui.get(&format!("/ui/customers/{n}"), Some(&store)).await;
+        assert_eq!(view.status, StatusCode::OK, "{db}");
+        assert!(view.body.contains("Müller"), "{db}");
+        assert!(!view.body.contains(r#"id="edit-form""#), "{db}");
+        let p = ui
+            .post(
+                &format!("/ui/customers/{n}"),
+                &store,
+                &with_csrf(&store, &[("version", "1"), ("first_name", "Eve")]),
+            )
+            .await;
+        assert_eq!(p.status, StatusCode::FORBIDDEN, "{db}");
+
+        // Marketing sees segments and runs but cannot change customers.
+        let seg = ui.get("/ui/segments", Some(&marketing)).await;
+        assert_eq!(seg.status, StatusCode::OK, "{db}");
+        assert!(seg.body.contains("/ui/segments/new"), "{db}");
+        assert!(seg.body.contains(r#"href="/ui/runs""#), "{db}");
+        assert!(!seg.body.contains(r#"href="/ui/customers/new""#), "{db}");
+        let dash = ui.get("/ui/dashboard", Some(&marketing)).await;
+        assert_eq!(dash.status, StatusCode::OK, "{db}");
+        assert_eq!(dash.body.matches("<svg").count(), 8, "{db}: eight charts");
+        assert!(dash.body.contains("<title>"), "{db}: numbers on hover");
+        assert!(
+            dash.body.contains("Bewertungslauf"),
+            "{db}: a note without scores"
+        );
+        assert_eq!(
+            ui.get("/ui/customers/new", Some(&marketing)).await.status,
+            StatusCode::FORBIDDEN,
+            "{db}"
+        );
     }
-    // The API behind the builder refuses the store as well.
-    let api = Request::builder()
-        .uri("/api/v1/segments")
-        .header(header::COOKIE, &store.cookie)
-        .body(Body::empty())
-        .unwrap();
-    assert_eq!(ui.send(api).await.status, StatusCode::FORBIDDEN);
-    // The store sees the customer, without the edit form, and cannot post a change.
-    let view = ui.get(&format!("/ui/customers/{n}"), Some(&store)).await;
-    assert_eq!(view.status, StatusCode::OK);
-    assert!(view.body.contains("Müller"));
-    assert!(!view.body.contains(r#"id="edit-form""#));
-    let p = ui
-        .post(
-            &format!("/ui/customers/{n}"),
-            &store,
-            &with_csrf(&store, &[("version", "1"), ("first_name", "Eve")]),
-        )
-        .await;
-    assert_eq!(p.status, StatusCode::FORBIDDEN);
-
-    // Marketing sees segments and runs but cannot change customers.
-    let seg = ui.get("/ui/segments", Some(&marketing)).await;
-    assert_eq!(seg.status, StatusCode::OK);
-    assert!(seg.body.contains("/ui/segments/new"));
-    assert!(seg.body.contains(r#"href="/ui/runs""#));
-    assert!(!seg.body.contains(r#"href="/ui/customers/new""#));
-    let dash = ui.get("/ui/dashboard", Some(&marketing)).await;
-    assert_eq!(dash.status, StatusCode::OK);
-    assert_eq!(dash.body.matches("<svg").count(), 8, "eight charts");
-    assert!(dash.body.contains("<title>"), "numbers on hover");
-    assert!(
-        dash.body.contains("Bewertungslauf"),
-        "a note without scores"
-    );
-    assert_eq!(
-        ui.get("/ui/customers/new", Some(&marketing)).await.status,
-        StatusCode::FORBIDDEN
-    );
 }
 
 #[tokio::test]
 async fn validation_errors_are_shown_at_their_fields_and_stale_edits_are_explained() {
-    let ui = Ui::new().await;
-    let s = ui.user("svc", Role::Service).await;
-    let n = ui
-        .customer("Anna", "Müller", "anna@example.ch", "2900123456785")
-        .await;
-    let path = format!("/ui/customers/{n}");
-    let view = ui.get(&path, Some(&s)).await;
-    assert!(view.body.contains(r#"<label for="f-email">"#));
-    assert!(
-        view.body
-            .contains(r#"<label for="f-addresses-0-postcode">"#)
-    );
+    for ui in Ui::all().await {
+        let db = ui.db;
+        let s = ui.user("svc", Role::Service).await;
+        let n = ui
+            .customer("Anna", "Müller", "anna@example.ch", "2900123456785")
+            .await;
+        let path = format!("/ui/customers/{n}");
+        let view = ui.get(&path, Some(&s)).await;
+        assert!(view.body.contains(r#"<label for="f-email">"#), "{db}");
+        assert!(
+            view.body
+                .contains(r#"<label for="f-addresses-0-postcode">"#),
+            "{db}"
+        );
 
-    let p = ui
-        .post(
-            &path,
-            &s,
-            &with_csrf(
+        let p = ui
+            .post(
+                &path,
                 &s,
-                &[
-                    ("version", "1"),
-                    ("first_name", "Anna"),
-                    ("last_name", "Müller"),
-                    ("email", "not-an-address"),
-                    ("addresses[0].street", "Bahnhofstrasse"),
-                    ("addresses[0].postcode", "80"),
-                    ("addresses[0].city", "Zürich"),
-                    ("addresses[0].country", "CH"),
-                ],
-            ),
-        )
-        .await;
-    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(
+                &with_csrf(
+                    &s,
+                    &[
+                        ("version", "1"),
+                        ("first_name", "Anna"),
+                        ("last_name", "Müller"),
+                        ("email", "not-an-address"),
+                        ("addresses[0].street", "Bahnhofstrasse"),
+                        ("addresses[0].postcode", "80"),
+                        ("addresses[0].city", "Zürich"),
+                        ("addresses[0].country", "CH"),
+                    ],
+                ),
+            )
+            .await;
+        assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{db}");
+        assert!(
         p.body
             .contains(r#"id="f-email" name="email" type="email" value="not-an-address" aria-invalid="true" aria-describedby="f-email-err""#),
-        "{}",
+        "{db}: {}",
         p.body
     );
-    assert!(p.body.contains(r#"<span class="error" id="f-email-err">"#));
-    assert!(
-        p.body
-            .contains(r#"<span class="error" id="f-addresses-0-postcode-err">"#)
-    );
-    assert_eq!(
-        ui.app.customer(&n).await.unwrap().email.as_deref(),
-        Some("anna@example.ch")
-    );
+        assert!(
+            p.body.contains(r#"<span class="error" id="f-email-err">"#),
+            "{db}"
+        );
+        assert!(
+            p.body
+                .contains(r#"<span class="error" id="f-addresses-0-postcode-err">"#),
+            "{db}"
+        );
+        assert_eq!(
+            ui.app.customer(&n).await.unwrap().email.as_deref(),
+            Some("anna@example.ch"),
+            "{db}"
+        );
 
-    // A change made meanwhile makes the form stale.
-    let ok = ui
-        .post(
-            &path,
-            &s,
-            &with_csrf(&s, &[("version", "1"), ("first_name", "Anne")]),
-        )
-        .await;
-    assert_eq!(ok.status, StatusCode::SEE_OTHER);
-    let stale = ui
-        .post(
-            &path,
-            &s,
-            &with_csrf(&s, &[("version", "1"), ("first_name", "Annette")]),
-        )
-        .await;
-    assert_eq!(stale.status, StatusCode::PRECONDITION_FAILED);
-    assert!(
-        stale
-            .body
-            .contains("inzwischen von jemand anderem geändert")
-    );
-    assert!(
-        stale.body.contains(r#"value="Annette""#),
-        "the input is kept"
-    );
+        // A change made meanwhile makes the form stale.
+        let ok = ui
+            .post(
+                &path,
+                &s,
+                &with_csrf(&s, &[("version", "1"), ("first_name", "Anne")]),
+            )
+            .await;
+        assert_eq!(ok.status, StatusCode::SEE_OTHER, "{db}");
+        let stale = ui
+            .post(
+                &path,
+                &s,
+                &with_csrf(&s, &[("version", "1"), ("first_name", "Annette")]),
+            )
+            .await;
+        assert_eq!(stale.status, StatusCode::PRECONDITION_FAILED, "{db}");
+        assert!(
+            stale
+                .body
+                .contains("inzwischen von jemand anderem geändert"),
+            "{db}"
+        );
+        assert!(
+            stale.body.contains(r#"value="Annette""#),
+            "{db}: the input is kept"
+        );
 
-    // Logging a contact: an empty subject is named at its field; a good one lands on top.
-    let bad = ui
-        .post(
-            &format!("{path}/activities"),
-            &s,
-            &with_csrf(&s, &[("kind", "call"), ("subject", "")]),
-        )
-        .await;
-    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(bad.body.contains(r#"id="f-subject-err""#));
-    let good = ui
-        .post(
-            &format!("{path}/activities"),
-            &s,
-            &with_csrf(&s, &[("kind", "call"), ("subject", "Rückruf wegen Karte")]),
-        )
-        .await;
-    assert_eq!(good.status, StatusCode::SEE_OTHER);
-    let view = ui.get(&path, Some(&s)).await;
-    assert!(view.body.contains("Rückruf wegen Karte"));
-    // In English on request.
-    let en = Session {
-        cookie: format!("{}; kundo_lang=en", s.cookie),
-        csrf: s.csrf.clone(),
-    };
-    assert!(
-        ui.get(&path, Some(&en))
-            .await
-            .body
-            .contains("Contact history")
-    );
+        // Logging a contact: an empty subject is named at its field; a good one lands on top.
+        let bad = ui
+            .post(
+                &format!("{path}/activities"),
+                &s,
+                &with_csrf(&s, &[("kind", "call"), ("subject", "")]),
+            )
+            .await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{db}");
+        assert!(bad.body.contains(r#"id="f-subject-err""#), "{db}");
+        let good = ui
+            .post(
+                &format!("{path}/activities"),
+                &s,
+                &with_csrf(&s, &[("kind", "call"), ("subject", "Rückruf wegen Karte")]),
+            )
+            .await;
+        assert_eq!(good.status, StatusCode::SEE_OTHER, "{db}");
+        let view = ui.get(&path, Some(&s)).await;
+        assert!(view.body.contains("Rückruf wegen Karte"), "{db}");
+        // In English on request.
+        let en = Session {
+            cookie: format!("{}; kundo_lang=en", s.cookie),
+            csrf: s.csrf.clone(),
+        };
+        assert!(
+            ui.get(&path, Some(&en))
+                .await
+                .body
+                .contains("Contact history"),
+            "{db}"
+        );
+    }
 }
 
 #[tokio::test]
 async fn search_new_customer_with_duplicate_warning_and_merge() {
-    let ui = Ui::new().await;
-    let s = ui.user("svc", Role::Service).await;
-    let n = ui
-        .customer("Anna", "Müller", "anna@example.ch", "2900123456785")
-        .await;
-    let hits = ui.get("/ui/search/results?q=mueller", Some(&s)).await;
-    assert_eq!(hits.status, StatusCode::OK);
-    assert!(hits.body.contains(&n), "{}", hits.body);
-    assert!(!hits.body.contains("<html"), "a fragment");
-    let page = ui.get("/ui/search?q=8001", Some(&s)).await;
-    assert!(page.body.contains(&n));
+    for ui in Ui::all().await {
+        let db = ui.db;
+        let s = ui.user("svc", Role::Service).await;
+        let n = ui
+            .customer("Anna", "Müller", "anna@example.ch", "2900123456785")
+            .await;
+        let hits = ui.get("/ui/search/results?q=mueller", Some(&s)).await;
+        assert_eq!(hits.status, StatusCode::OK, "{db}");
+        assert!(hits.body.contains(&n), "{db}: {}", hits.body);
+        assert!(!hits.body.contains("<html"), "{db}: a fragment");
+        let page = ui.get("/ui/search?q=8001", Some(&s)).await;
+        assert!(page.body.contains(&n), "{db}");
 
-    let fields = [
-        ("first_name", "Anna"),
-        ("last_name", "Mueller"),
-        ("birth_date", "1980-02-29"),
-        ("email", "anna@example.ch"),
-        ("addresses[0].street", "Bahnhofstrasse"),
-        ("addresses[0].house_number", "12"),
-        ("addresses[0].postcode", "8001"),
-        ("addresses[0].city", "Zürich"),
-        ("addresses[0].country", "CH"),
-    ];
-    let warn = ui.post("/ui/customers", &s, &with_csrf(&s, &fields)).await;
-    assert_eq!(warn.status, StatusCode::CONFLICT);
-    assert!(warn.body.contains("Mögliche Dubletten gefunden"));
-    assert!(warn.body.contains(&format!("/ui/customers/{n}")));
-    assert!(warn.body.contains(r#"name="force" value="1""#));
-    assert!(
-        warn.body.contains(r#"value="Mueller""#),
-        "the input is kept"
-    );
-    let mut forced = with_csrf(&s, &fields);
-    forced.push(("force", "1"));
-    let created = ui.post("/ui/customers", &s, &forced).await;
-    assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.body);
-    let second = created
-        .location
-        .trim_start_matches("/ui/customers/")
-        .to_string();
-    assert_ne!(second, n);
+        let fields = [
+            ("first_name", "Anna"),
+            ("last_name", "Mueller"),
+            ("birth_date", "1980-02-29"),
+            ("email", "anna@example.ch"),
+            ("addresses[0].street", "Bahnhofstrasse"),
+            ("addresses[0].house_number", "12"),
+            ("addresses[0].postcode", "8001"),
+            ("addresses[0].city", "Zürich"),
+            ("addresses[0].country", "CH"),
+        ];
+        let warn = ui.post("/ui/customers", &s, &with_csrf(&s, &fields)).await;
+        assert_eq!(warn.status, StatusCode::CONFLICT, "{db}");
+        assert!(warn.body.contains("Mögliche Dubletten gefunden"), "{db}");
+        assert!(warn.body.contains(&format!("/ui/customers/{n}")), "{db}");
+        assert!(warn.body.contains(r#"name="force" value="1""#), "{db}");
+        assert!(
+            warn.body.contains(r#"value="Mueller""#),
+            "{db}: the input is kept"
+        );
+        let mut forced = with_csrf(&s, &fields);
+        forced.push(("force", "1"));
+        let created = ui.post("/ui/customers", &s, &forced).await;
+        assert_eq!(
+            created.status,
+            StatusCode::SEE_OTHER,
+            "{db}: {}",
+            created.body
+        );
+        let second = created
+            .location
+            .trim_start_matches("/ui/customers/")
+            .to_string();
+        assert_ne!(second, n, "{db}");
 
-    let merge = ui
-        .get(&format!("/ui/merge?a={n}&b={second}"), Some(&s))
-        .await;
-    assert_eq!(merge.status, StatusCode::OK);
-    assert!(
-        merge
-            .body
-            .contains(r#"name="field.last_name" value="duplicate""#)
-    );
-    let choice = [
-        ("a", n.as_str()),
-        ("b", second.as_str()),
-        ("field.last_name", "duplicate"),
-    ];
-    let preview = ui
-        .post("/ui/merge/preview", &s, &with_csrf(&s, &choice))
-        .await;
-    assert_eq!(preview.status, StatusCode::OK);
-    assert!(preview.body.contains(r#"id="merge-preview""#));
-    let done = ui.post("/ui/merge", &s, &with_csrf(&s, &choice)).await;
-    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
-    assert_eq!(done.location, format!("/ui/customers/{n}"));
-    let v = ui.app.customer(&n).await.unwrap();
-    assert_eq!(v.last_name.as_deref(), Some("Mueller"));
-    assert_eq!(ui.app.customer(&second).await.unwrap().customer_number, n);
+        let merge = ui
+            .get(&format!("/ui/merge?a={n}&b={second}"), Some(&s))
+            .await;
+        assert_eq!(merge.status, StatusCode::OK, "{db}");
+        assert!(
+            merge
+                .body
+                .contains(r#"name="field.last_name" value="duplicate""#),
+            "{db}"
+        );
+        let choice = [
+            ("a", n.as_str()),
+            ("b", second.as_str()),
+            ("field.last_name", "duplicate"),
+        ];
+        let preview = ui
+            .post("/ui/merge/preview", &s, &with_csrf(&s, &choice))
+            .await;
+        assert_eq!(preview.status, StatusCode::OK, "{db}");
+        assert!(preview.body.contains(r#"id="merge-preview""#), "{db}");
+        let done = ui.post("/ui/merge", &s, &with_csrf(&s, &choice)).await;
+        assert_eq!(done.status, StatusCode::SEE_OTHER, "{db}: {}", done.body);
+        assert_eq!(done.location, format!("/ui/customers/{n}"), "{db}");
+        let v = ui.app.customer(&n).await.unwrap();
+        assert_eq!(v.last_name.as_deref(), Some("Mueller"), "{db}");
+        assert_eq!(
+            ui.app.customer(&second).await.unwrap().customer_number,
+            n,
+            "{db}"
+        );
+    }
 }
 
 #[tokio::test]
 async fn bonus_run_from_the_runs_page_with_the_period_checked() {
-    let ui = Ui::new().await;
-    let admin = ui.user("boss", Role::Admin).await;
-    let bad = ui
-        .post(
-            "/ui/runs/bonus",
-            &admin,
-            &with_csrf(&admin, &[("period", "2026-13")]),
-        )
-        .await;
-    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(bad.body.contains(r#"id="f-period-err""#));
-    let ok = ui
-        .post(
-            "/ui/runs/bonus",
-            &admin,
-            &with_csrf(&admin, &[("period", "2026-10")]),
-        )
-        .await;
-    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
-    let page = ui.get(&ok.location, Some(&admin)).await;
-    assert!(page.body.contains("2026-10"));
-    assert!(page.body.contains(r#"id="run-message""#));
+    for ui in Ui::all().await {
+        let db = ui.db;
+        let admin = ui.user("boss", Role::Admin).await;
+        let bad = ui
+            .post(
+                "/ui/runs/bonus",
+                &admin,
+                &with_csrf(&admin, &[("period", "2026-13")]),
+            )
+            .await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{db}");
+        assert!(bad.body.contains(r#"id="f-period-err""#), "{db}");
+        let ok = ui
+            .post(
+                "/ui/runs/bonus",
+                &admin,
+                &with_csrf(&admin, &[("period", "2026-10")]),
+            )
+            .await;
+        assert_eq!(ok.status, StatusCode::SEE_OTHER, "{db}: {}", ok.body);
+        let page = ui.get(&ok.location, Some(&admin)).await;
+        assert!(page.body.contains("2026-10"), "{db}");
+        assert!(page.body.contains(r#"id="run-message""#), "{db}");
+    }
 }
 
 #[tokio::test]
 async fn a_customer_with_a_thousand_timeline_entries_renders_quickly() {
-    let ui = Ui::new().await;
-    let s = ui.user("svc", Role::Service).await;
-    let n = ui
-        .customer("Anna", "Müller", "anna@example.ch", "2900123456785")
-        .await;
-    for i in 0..1000 {
-        let input = ActivityInput {
-            kind: ["call", "visit", "note"][i % 3].into(),
-            channel: None,
-            direction: None,
-            subject: format!("Kontakt {i}"),
-            body: Some("Notiz".into()),
-            occurred_at: Some(format!(
-                "2026-{:02}-{:02}T10:{:02}:00Z",
-                1 + i % 10,
-                1 + i % 28,
-                i % 60
-            )),
-        };
-        ui.app.log_activity(&Actor::cli(), &n, input).await.unwrap();
+    for ui in Ui::all().await {
+        let db = ui.db;
+        let s = ui.user("svc", Role::Service).await;
+        let n = ui
+            .customer("Anna", "Müller", "anna@example.ch", "2900123456785")
+            .await;
+        for i in 0..1000 {
+            let input = ActivityInput {
+                kind: ["call", "visit", "note"][i % 3].into(),
+                channel: None,
+                direction: None,
+                subject: format!("Kontakt {i}"),
+                body: Some("Notiz".into()),
+                occurred_at: Some(format!(
+                    "2026-{:02}-{:02}T10:{:02}:00Z",
+                    1 + i % 10,
+                    1 + i % 28,
+                    i % 60
+                )),
+            };
+            ui.app.log_activity(&Actor::cli(), &n, input).await.unwrap();
+        }
+        let path = format!("/ui/customers/{n}");
+        let _ = ui.get(&path, Some(&s)).await; // warm the caches
+        let mut best = Duration::MAX;
+        for _ in 0..5 {
+            let started = Instant::now();
+            let p = ui.get(&path, Some(&s)).await;
+            best = best.min(started.elapsed());
+            assert_eq!(p.status, StatusCode::OK, "{db}");
+            assert!(p.body.contains("Ältere Einträge"), "{db}: paginated");
+        }
+        println!("customer view with 1000 timeline entries: {best:?}");
+        assert!(best < Duration::from_secs(2), "{db}: {best:?}");
+        // Filtered by kind, the next page link keeps the filter.
+        let calls = ui.get(&format!("{path}?kind=call"), Some(&s)).await;
+        let more = calls.body.split("rel=\"next\"").next().unwrap();
+        assert!(
+            more.contains("kind=call&#38;cursor=") || more.contains("kind=call&amp;cursor="),
+            "{db}"
+        );
+        assert!(
+            !calls.body.contains("<span class=\"tag\">visit</span>"),
+            "{db}"
+        );
     }
-    let path = format!("/ui/customers/{n}");
-    let _ = ui.get(&path, Some(&s)).await; // warm the caches
-    let mut best = Duration::MAX;
-    for _ in 0..5 {
-        let started = Instant::now();
-        let p = ui.get(&path, Some(&s)).await;
-        best = best.min(started.elapsed());
-        assert_eq!(p.status, StatusCode::OK);
-        assert!(p.body.contains("Ältere Einträge"), "paginated");
-    }
-    println!("customer view with 1000 timeline entries: {best:?}");
-    assert!(best < Duration::from_secs(2), "{best:?}");
-    // Filtered by kind, the next page link keeps the filter.
-    let calls = ui.get(&format!("{path}?kind=call"), Some(&s)).await;
-    let more = calls.body.split("rel=\"next\"").next().unwrap();
-    assert!(more.contains("kind=call&#38;cursor=") || more.contains("kind=call&amp;cursor="));
-    assert!(!calls.body.contains("<span class=\"tag\">visit</span>"));
 }
 
 #[tokio::test]
 async fn admin_creates_users_and_shows_a_new_key_once() {
-    let ui = Ui::new().await;
-    let admin = ui.user("boss", Role::Admin).await;
-    let marketing = ui.user("mkt", Role::Marketing).await;
-    assert_eq!(
-        ui.get("/ui/admin", Some(&marketing)).await.status,
-        StatusCode::FORBIDDEN
-    );
-    let short = ui
-        .post(
-            "/ui/admin/users",
-            &admin,
-            &with_csrf(
+    for ui in Ui::all().await {
+        let db = ui.db;
+        let admin = ui.user("boss", Role::Admin).await;
+        let marketing = ui.user("mkt", Role::Marketing).await;
+        assert_eq!(
+            ui.get("/ui/admin", Some(&marketing)).await.status,
+            StatusCode::FORBIDDEN,
+            "{db}"
+        );
+        let short = ui
+            .post(
+                "/ui/admin/users",
                 &admin,
-                &[
-                    ("username", "eva"),
-                    ("password", "short"),
-                    ("role", "store"),
-                ],
-            ),
-        )
-        .await;
-    assert_eq!(short.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(short.body.contains(r#"id="f-password-err""#));
-    assert!(
-        !short.body.contains(r#"value="short""#),
-        "no password echoed"
-    );
-    let ok = ui
-        .post(
-            "/ui/admin/users",
-            &admin,
-            &with_csrf(
+                &with_csrf(
+                    &admin,
+                    &[
+                        ("username", "eva"),
+                        ("password", "short"),
+                        ("role", "store"),
+                    ],
+                ),
+            )
+            .await;
+        assert_eq!(short.status, StatusCode::UNPROCESSABLE_ENTITY, "{db}");
+        assert!(short.body.contains(r#"id="f-password-err""#), "{db}");
+        assert!(
+            !short.body.contains(r#"value="short""#),
+            "{db}: no password echoed"
+        );
+        let ok = ui
+            .post(
+                "/ui/admin/users",
                 &admin,
-                &[
-                    ("username", "eva"),
-                    ("password", "long-enough-1"),
-                    ("role", "store"),
-                ],
-            ),
-        )
-        .await;
-    assert_eq!(ok.status, StatusCode::SEE_OTHER);
-    let none = ui
-        .post(
-            "/ui/admin/api-keys",
-            &admin,
-            &with_csrf(&admin, &[("name", "pos-zh01")]),
-        )
-        .await;
-    assert_eq!(none.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(none.body.contains(r#"id="scopes-err""#));
-    let key = ui
-        .post(
-            "/ui/admin/api-keys",
-            &admin,
-            &with_csrf(
+                &with_csrf(
+                    &admin,
+                    &[
+                        ("username", "eva"),
+                        ("password", "long-enough-1"),
+                        ("role", "store"),
+                    ],
+                ),
+            )
+            .await;
+        assert_eq!(ok.status, StatusCode::SEE_OTHER, "{db}");
+        let none = ui
+            .post(
+                "/ui/admin/api-keys",
                 &admin,
-                &[
-                    ("name", "pos-zh01"),
-                    ("scopes", "customers:read"),
-                    ("scopes", "receipts:write"),
-                ],
-            ),
-        )
-        .await;
-    assert_eq!(key.status, StatusCode::CREATED);
-    let secret = key
-        .body
-        .split("<code>kd_")
-        .nth(1)
-        .and_then(|s| s.split('<').next())
-        .map(|s| format!("kd_{s}"))
-        .unwrap();
-    assert!(
-        ui.app.authenticate_key(&secret).await.unwrap().is_some(),
-        "the shown key works"
-    );
-    let later = ui.get("/ui/admin", Some(&admin)).await;
-    assert!(!later.body.contains(&secret), "shown once");
-    assert!(later.body.contains("pos-zh01"));
-    assert!(later.body.contains("apikey.created"), "in the audit log");
-    assert!(later.body.contains("eva"));
+                &with_csrf(&admin, &[("name", "pos-zh01")]),
+            )
+            .await;
+        assert_eq!(none.status, StatusCode::UNPROCESSABLE_ENTITY, "{db}");
+        assert!(none.body.contains(r#"id="scopes-err""#), "{db}");
+        let key = ui
+            .post(
+                "/ui/admin/api-keys",
+                &admin,
+                &with_csrf(
+                    &admin,
+                    &[
+                        ("name", "pos-zh01"),
+                        ("scopes", "customers:read"),
+                        ("scopes", "receipts:write"),
+                    ],
+                ),
+            )
+            .await;
+        assert_eq!(key.status, StatusCode::CREATED, "{db}");
+        let secret = key
+            .body
+            .split("<code>kd_")
+            .nth(1)
+            .and_then(|s| s.split('<').next())
+            .map(|s| format!("kd_{s}"))
+            .unwrap();
+        assert!(
+            ui.app.authenticate_key(&secret).await.unwrap().is_some(),
+            "{db}: the shown key works"
+        );
+        let later = ui.get("/ui/admin", Some(&admin)).await;
+        assert!(!later.body.contains(&secret), "{db}: shown once");
+        assert!(later.body.contains("pos-zh01"), "{db}");
+        assert!(
+            later.body.contains("apikey.created"),
+            "{db}: in the audit log"
+        );
+        assert!(later.body.contains("eva"), "{db}");
+    }
 }
 
 #[tokio::test]
 async fn tasks_inbox_and_postal_returns() {
-    let ui = Ui::new().await;
-    let s = ui.user("svc", Role::Service).await;
-    let n = ui
-        .customer("Anna", "Müller", "anna@example.ch", "2900123456785")
-        .await;
-    let input = serde_json::from_value(
-        serde_json::json!({"kind": "callback", "title": "Rückruf Karte",
+    for ui in Ui::all().await {
+        let db = ui.db;
+        let s = ui.user("svc", Role::Service).await;
+        let n = ui
+            .customer("Anna", "Müller", "anna@example.ch", "2900123456785")
+            .await;
+        let input = serde_json::from_value(
+            serde_json::json!({"kind": "callback", "title": "Rückruf Karte",
         "team": "service", "customer_number": n}),
-    )
-    .unwrap();
-    let task = ui.app.create_task(&Actor::cli(), input).await.unwrap();
-    let inbox = ui.get("/ui/tasks?team=service&status=open", Some(&s)).await;
-    assert!(inbox.body.contains("Rückruf Karte"));
-    let other = ui.get("/ui/tasks?team=marketing", Some(&s)).await;
-    assert!(!other.body.contains("Rückruf Karte"));
-    let path = format!("/ui/tasks/{}", task.id);
-    let changed = ui
-        .post(
-            &format!("{path}/status"),
-            &s,
-            &with_csrf(&s, &[("version", "1"), ("status", "in_progress")]),
         )
-        .await;
-    assert_eq!(changed.status, StatusCode::SEE_OTHER, "{}", changed.body);
-    let stale = ui
-        .post(
-            &format!("{path}/status"),
-            &s,
-            &with_csrf(&s, &[("version", "1"), ("status", "done")]),
-        )
-        .await;
-    assert_eq!(stale.status, StatusCode::PRECONDITION_FAILED);
-    let empty = ui
-        .post(
+        .unwrap();
+        let task = ui.app.create_task(&Actor::cli(), input).await.unwrap();
+        let inbox = ui.get("/ui/tasks?team=service&status=open", Some(&s)).await;
+        assert!(inbox.body.contains("Rückruf Karte"), "{db}");
+        let other = ui.get("/ui/tasks?team=marketing", Some(&s)).await;
+        assert!(!other.body.contains("Rückruf Karte"), "{db}");
+        let path = format!("/ui/tasks/{}", task.id);
+        let changed = ui
+            .post(
+                &format!("{path}/status"),
+                &s,
+                &with_csrf(&s, &[("version", "1"), ("status", "in_progress")]),
+            )
+            .await;
+        assert_eq!(
+            changed.status,
+            StatusCode::SEE_OTHER,
+            "{db}: {}",
+            changed.body
+        );
+        let stale = ui
+            .post(
+                &format!("{path}/status"),
+                &s,
+                &with_csrf(&s, &[("version", "1"), ("status", "done")]),
+            )
+            .await;
+        assert_eq!(stale.status, StatusCode::PRECONDITION_FAILED, "{db}");
+        let empty = ui
+            .post(
+                &format!("{path}/comments"),
+                &s,
+                &with_csrf(&s, &[("body", " ")]),
+            )
+            .await;
+        assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY, "{db}");
+        assert!(empty.body.contains(r#"id="f-body-err""#), "{db}");
+        ui.post(
             &format!("{path}/comments"),
             &s,
-            &with_csrf(&s, &[("body", " ")]),
+            &with_csrf(&s, &[("body", "Kundin zurückgerufen")]),
         )
         .await;
-    assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(empty.body.contains(r#"id="f-body-err""#));
-    ui.post(
-        &format!("{path}/comments"),
-        &s,
-        &with_csrf(&s, &[("body", "Kundin zurückgerufen")]),
-    )
-    .await;
-    let page = ui.get(&path, Some(&s)).await;
-    assert!(page.body.contains("Kundin zurückgerufen"));
-    assert!(
-        page.body
-            .contains(r#"<option value="in_progress" selected>"#)
-    );
+        let page = ui.get(&path, Some(&s)).await;
+        assert!(page.body.contains("Kundin zurückgerufen"), "{db}");
+        assert!(
+            page.body
+                .contains(r#"<option value="in_progress" selected>"#),
+            "{db}"
+        );
 
-    let csv = format!("customer_number,reason\n{n},unbekannt verzogen\n99999999,verstorben\n");
-    let report = ui
-        .post("/ui/postal-returns", &s, &with_csrf(&s, &[("csv", &csv)]))
-        .await;
-    assert_eq!(report.status, StatusCode::OK);
-    assert!(report.body.contains(r#"id="report""#), "{}", report.body);
-    assert!(report.body.contains("99999999"), "unmatched line shown");
-    let bad = ui
-        .post(
-            "/ui/postal-returns",
-            &s,
-            &with_csrf(&s, &[("csv", "customer_number,reason\n1,kein Grund\n")]),
-        )
-        .await;
-    assert!(
-        bad.body.contains("<td>2</td><td>reason</td>"),
-        "{}",
-        bad.body
-    );
-    // The script's upload: the file's bytes as the body, the token in the header.
-    let req = Request::builder()
-        .method(Method::POST)
-        .uri("/ui/postal-returns")
-        .header(header::COOKIE, &s.cookie)
-        .header("x-csrf-token", &s.csrf)
-        .header(header::CONTENT_TYPE, "text/csv")
-        .body(Body::from(csv.clone()))
-        .unwrap();
-    let raw = ui.send(req).await;
-    assert!(raw.body.contains(r#"id="report""#));
+        let csv = format!("customer_number,reason\n{n},unbekannt verzogen\n99999999,verstorben\n");
+        let report = ui
+            .post("/ui/postal-returns", &s, &with_csrf(&s, &[("csv", &csv)]))
+            .await;
+        assert_eq!(report.status, StatusCode::OK, "{db}");
+        assert!(
+            report.body.contains(r#"id="report""#),
+            "{db}: {}",
+            report.body
+        );
+        assert!(
+            report.body.contains("99999999"),
+            "{db}: unmatched line shown"
+        );
+        let bad = ui
+            .post(
+                "/ui/postal-returns",
+                &s,
+                &with_csrf(&s, &[("csv", "customer_number,reason\n1,kein Grund\n")]),
+            )
+            .await;
+        assert!(
+            bad.body.contains("<td>2</td><td>reason</td>"),
+            "{db}: {}",
+            bad.body
+        );
+        // The script's upload: the file's bytes as the body, the token in the header.
+        let req = Request::builder()
+            .method(Method::POST)
+            .uri("/ui/postal-returns")
+            .header(header::COOKIE, &s.cookie)
+            .header("x-csrf-token", &s.csrf)
+            .header(header::CONTENT_TYPE, "text/csv")
+            .body(Body::from(csv.clone()))
+            .unwrap();
+        let raw = ui.send(req).await;
+        assert!(raw.body.contains(r#"id="report""#), "{db}");
+    }
 }
 
 #[tokio::test]
 async fn campaign_created_through_the_form_started_and_its_results_shown() {
-    let ui = Ui::new().await;
-    let mkt = ui.user("mkt", Role::Marketing).await;
-    let store = ui.user("clerk", Role::Store).await;
-    // Two with email consent get a voucher; one without any consent is unreachable.
-    for (i, first) in ["Anna", "Beat", "Cora"].iter().enumerate() {
-        let consents = if i < 2 {
-            serde_json::json!([{"channel": "email", "status": "granted", "source": "doi"}])
-        } else {
-            serde_json::json!([])
-        };
-        let input = serde_json::from_value(serde_json::json!({
+    for ui in Ui::all().await {
+        let db = ui.db;
+        let mkt = ui.user("mkt", Role::Marketing).await;
+        let store = ui.user("clerk", Role::Store).await;
+        // Two with email consent get a voucher; one without any consent is unreachable.
+        for (i, first) in ["Anna", "Beat", "Cora"].iter().enumerate() {
+            let consents = if i < 2 {
+                serde_json::json!([{"channel": "email", "status": "granted", "source": "doi"}])
+            } else {
+                serde_json::json!([])
+            };
+            let input = serde_json::from_value(serde_json::json!({
             "kind": "person", "first_name": first, "last_name": "Muster",
             "email": format!("{first}@example.ch"), "consents": consents,
             "addresses": [{"street": "Limmatquai", "house_number": i.to_string(), "postcode": "8001", "city": "Zürich", "country": "CH"}]}))
         .unwrap();
-        ui.app
-            .create_customer(&Actor::cli(), input, None, DuplicateCheck::CreateAnyway)
+            ui.app
+                .create_customer(&Actor::cli(), input, None, DuplicateCheck::CreateAnyway)
+                .await
+                .unwrap();
+        }
+        // A segment through the builder's form.
+        let seg = ui
+            .post(
+                "/ui/segments",
+                &mkt,
+                &with_csrf(
+                    &mkt,
+                    &[
+                        ("name", "Zürich"),
+                        ("kind", "dynamic"),
+                        (
+                            "definition",
+                            r#"{"field": "city", "op": "eq", "value": "Zürich"}"#,
+                        ),
+                    ],
+                ),
+            )
+            .await;
+        assert_eq!(seg.status, StatusCode::SEE_OTHER, "{db}: {}", seg.body);
+        let segment_id = ui.app.segments(None, 10).await.unwrap().items[0]
+            .id
+            .to_string();
+
+        // The list with the form: the segment is a choice, the menu has the entry.
+        let list = ui.get("/ui/campaigns", Some(&mkt)).await;
+        assert_eq!(list.status, StatusCode::OK, "{db}");
+        assert!(
+            list.body.contains(r#"href="/ui/campaigns""#),
+            "{db}: menu entry"
+        );
+        assert!(
+            list.body
+                .contains(&format!(r#"<option value="{segment_id}">Zürich</option>"#)),
+            "{db}"
+        );
+        assert!(
+            list.body.contains(r#"<label for="f-control_share">"#),
+            "{db}"
+        );
+
+        // Errors land at their inputs: a number the form cannot read, then the use case's own.
+        let mut fields = vec![
+            ("name", "Herbst"),
+            ("segment_id", segment_id.as_str()),
+            ("value_type", "amount"),
+            ("value", "zehn"),
+            ("min_order", "50"),
+            ("validity_days", "28"),
+            ("voucher_channels", "both"),
+            ("channels", "email"),
+            ("channels", "letter"),
+            ("control_share", "0"),
+            ("seed", "42"),
+        ];
+        let bad = ui
+            .post("/ui/campaigns", &mkt, &with_csrf(&mkt, &fields))
+            .await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{db}");
+        assert!(
+            bad.body.contains(r#"id="f-value-err""#),
+            "{db}: {}",
+            bad.body
+        );
+        assert!(
+            bad.body.contains(r#"value="Herbst""#),
+            "{db}: the input is kept"
+        );
+        fields[3] = ("value", "10");
+        fields[5] = ("validity_days", "400");
+        let bad = ui
+            .post("/ui/campaigns", &mkt, &with_csrf(&mkt, &fields))
+            .await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{db}");
+        assert!(
+            bad.body.contains(r#"id="f-validity_days-err""#),
+            "{db}: {}",
+            bad.body
+        );
+        assert!(bad.body.contains("366"), "{db}: the use case's message");
+        let no_channel: Vec<_> = fields
+            .iter()
+            .copied()
+            .filter(|(k, _)| *k != "channels")
+            .collect();
+        let bad = ui
+            .post("/ui/campaigns", &mkt, &with_csrf(&mkt, &no_channel))
+            .await;
+        assert!(
+            bad.body.contains(r#"id="f-channels-err""#),
+            "{db}: {}",
+            bad.body
+        );
+        assert!(
+            ui.app.campaigns(None, 10).await.unwrap().items.is_empty(),
+            "{db}"
+        );
+
+        fields[5] = ("validity_days", "28");
+        let ok = ui
+            .post("/ui/campaigns", &mkt, &with_csrf(&mkt, &fields))
+            .await;
+        assert_eq!(ok.status, StatusCode::SEE_OTHER, "{db}: {}", ok.body);
+        let page = ui.get(&ok.location, Some(&mkt)).await;
+        assert_eq!(page.status, StatusCode::OK, "{db}");
+        assert!(page.body.contains("CHF 10.00"), "{db}: the value in CHF");
+        assert!(page.body.contains(r#"id="start-campaign""#), "{db}");
+        let id = ok.location.rsplit('/').next().unwrap().to_string();
+        let c = ui.app.campaign(id.parse().unwrap()).await.unwrap().campaign;
+        assert_eq!((c.value, c.min_order, c.seed), (1000, 5000, 42), "{db}");
+
+        // Start, twice: the second is harmless.
+        let start = format!("/ui/campaigns/{id}/start");
+        for _ in 0..2 {
+            let p = ui.post(&start, &mkt, &with_csrf(&mkt, &[])).await;
+            assert_eq!(p.status, StatusCode::SEE_OTHER, "{db}: {}", p.body);
+            assert_eq!(p.location, format!("/ui/campaigns/{id}"), "{db}");
+        }
+        let page = ui.get(&format!("/ui/campaigns/{id}"), Some(&mkt)).await;
+        assert!(
+            page.body.contains(r#"id="issued">2<"#),
+            "{db}: {}",
+            page.body
+        );
+        assert!(page.body.contains(r#"id="redeemed">0<"#), "{db}");
+        assert!(
+            page.body
+                .contains(&format!("/api/v1/campaigns/{id}/lettershop.csv")),
+            "{db}"
+        );
+        assert!(
+            page.body
+                .contains(&format!("/api/v1/campaigns/{id}/email.csv")),
+            "{db}"
+        );
+        assert!(
+            !page.body.contains(r#"id="start-campaign""#),
+            "{db}: finished"
+        );
+        assert_eq!(page.body.matches("<svg").count(), 2, "{db}: two charts");
+        assert!(page.body.contains(r#"id="groups""#), "{db}");
+        assert!(
+            page.body.contains("Noch keine Einlösungen"),
+            "{db}: no days yet"
+        );
+
+        // One member redeems (basket above the minimum order): the page counts it per day.
+        let email = ui
+            .app
+            .campaign_file(id.parse().unwrap(), "email")
             .await
             .unwrap();
-    }
-    // A segment through the builder's form.
-    let seg = ui
-        .post(
-            "/ui/segments",
-            &mkt,
-            &with_csrf(
-                &mkt,
-                &[
-                    ("name", "Zürich"),
-                    ("kind", "dynamic"),
-                    (
-                        "definition",
-                        r#"{"field": "city", "op": "eq", "value": "Zürich"}"#,
-                    ),
-                ],
-            ),
+        let header: Vec<&str> = email.lines().next().unwrap().split(',').collect();
+        let col = header.iter().position(|h| *h == "voucher_code").unwrap();
+        let code = email.lines().nth(1).unwrap().split(',').nth(col).unwrap();
+        let use_req: kundo_app::vouchers::UseRequest = serde_json::from_value(
+            serde_json::json!({"channel": "store", "basket_amount": 8000, "receipt_ref": "R-1"}),
         )
-        .await;
-    assert_eq!(seg.status, StatusCode::SEE_OTHER, "{}", seg.body);
-    let segment_id = ui.app.segments(None, 10).await.unwrap().items[0]
-        .id
-        .to_string();
-
-    // The list with the form: the segment is a choice, the menu has the entry.
-    let list = ui.get("/ui/campaigns", Some(&mkt)).await;
-    assert_eq!(list.status, StatusCode::OK);
-    assert!(list.body.contains(r#"href="/ui/campaigns""#), "menu entry");
-    assert!(
-        list.body
-            .contains(&format!(r#"<option value="{segment_id}">Zürich</option>"#))
-    );
-    assert!(list.body.contains(r#"<label for="f-control_share">"#));
-
-    // Errors land at their inputs: a number the form cannot read, then the use case's own.
-    let mut fields = vec![
-        ("name", "Herbst"),
-        ("segment_id", segment_id.as_str()),
-        ("value_type", "amount"),
-        ("value", "zehn"),
-        ("min_order", "50"),
-        ("validity_days", "28"),
-        ("voucher_channels", "both"),
-        ("channels", "email"),
-        ("channels", "letter"),
-        ("control_share", "0"),
-        ("seed", "42"),
-    ];
-    let bad = ui
-        .post("/ui/campaigns", &mkt, &with_csrf(&mkt, &fields))
-        .await;
-    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(bad.body.contains(r#"id="f-value-err""#), "{}", bad.body);
-    assert!(bad.body.contains(r#"value="Herbst""#), "the input is kept");
-    fields[3] = ("value", "10");
-    fields[5] = ("validity_days", "400");
-    let bad = ui
-        .post("/ui/campaigns", &mkt, &with_csrf(&mkt, &fields))
-        .await;
-    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(
-        bad.body.contains(r#"id="f-validity_days-err""#),
-        "{}",
-        bad.body
-    );
-    assert!(bad.body.contains("366"), "the use case's message");
-    let no_channel: Vec<_> = fields
-        .iter()
-        .copied()
-        .filter(|(k, _)| *k != "channels")
-        .collect();
-    let bad = ui
-        .post("/ui/campaigns", &mkt, &with_csrf(&mkt, &no_channel))
-        .await;
-    assert!(bad.body.contains(r#"id="f-channels-err""#), "{}", bad.body);
-    assert!(ui.app.campaigns(None, 10).await.unwrap().items.is_empty());
-
-    fields[5] = ("validity_days", "28");
-    let ok = ui
-        .post("/ui/campaigns", &mkt, &with_csrf(&mkt, &fields))
-        .await;
-    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
-    let page = ui.get(&ok.location, Some(&mkt)).await;
-    assert_eq!(page.status, StatusCode::OK);
-    assert!(page.body.contains("CHF 10.00"), "the value in CHF");
-    assert!(page.body.contains(r#"id="start-campaign""#));
-    let id = ok.location.rsplit('/').next().unwrap().to_string();
-    let c = ui.app.campaign(id.parse().unwrap()).await.unwrap().campaign;
-    assert_eq!((c.value, c.min_order, c.seed), (1000, 5000, 42));
-
-    // Start, twice: the second is harmless.
-    let start = format!("/ui/campaigns/{id}/start");
-    for _ in 0..2 {
-        let p = ui.post(&start, &mkt, &with_csrf(&mkt, &[])).await;
-        assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
-        assert_eq!(p.location, format!("/ui/campaigns/{id}"));
-    }
-    let page = ui.get(&format!("/ui/campaigns/{id}"), Some(&mkt)).await;
-    assert!(page.body.contains(r#"id="issued">2<"#), "{}", page.body);
-    assert!(page.body.contains(r#"id="redeemed">0<"#));
-    assert!(
-        page.body
-            .contains(&format!("/api/v1/campaigns/{id}/lettershop.csv"))
-    );
-    assert!(
-        page.body
-            .contains(&format!("/api/v1/campaigns/{id}/email.csv"))
-    );
-    assert!(!page.body.contains(r#"id="start-campaign""#), "finished");
-    assert_eq!(page.body.matches("<svg").count(), 2, "two charts");
-    assert!(page.body.contains(r#"id="groups""#));
-    assert!(page.body.contains("Noch keine Einlösungen"), "no days yet");
-
-    // One member redeems (basket above the minimum order): the page counts it per day.
-    let email = ui
-        .app
-        .campaign_file(id.parse().unwrap(), "email")
-        .await
         .unwrap();
-    let header: Vec<&str> = email.lines().next().unwrap().split(',').collect();
-    let col = header.iter().position(|h| *h == "voucher_code").unwrap();
-    let code = email.lines().nth(1).unwrap().split(',').nth(col).unwrap();
-    let use_req: kundo_app::vouchers::UseRequest = serde_json::from_value(
-        serde_json::json!({"channel": "store", "basket_amount": 8000, "receipt_ref": "R-1"}),
-    )
-    .unwrap();
-    ui.app
-        .redeem_voucher(&Actor::cli(), code, &use_req)
-        .await
-        .unwrap();
-    let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
-    let page = ui.get(&format!("/ui/campaigns/{id}"), Some(&mkt)).await;
-    assert!(page.body.contains(r#"id="redeemed">1<"#), "{}", page.body);
-    assert!(page.body.contains("50.0 %"), "redemption rate 1 of 2");
-    assert!(
-        page.body
-            .contains(&format!("<title>{}: 1</title>", &today[5..])),
-        "the number on hover"
-    );
-    assert!(
-        page.body
-            .contains(&format!(r#"<tr><td>{today}</td><td class="num">1</td>"#)),
-        "and in the table"
-    );
-    let list = ui.get("/ui/campaigns", Some(&mkt)).await;
-    assert!(list.body.contains(r#">Herbst</a>"#));
-    assert!(
-        list.body
-            .contains(r#"<td class="num">3</td><td class="num">2</td><td class="num">1</td>"#),
-        "members, issued, redeemed"
-    );
+        ui.app
+            .redeem_voucher(&Actor::cli(), code, &use_req)
+            .await
+            .unwrap();
+        let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+        let page = ui.get(&format!("/ui/campaigns/{id}"), Some(&mkt)).await;
+        assert!(
+            page.body.contains(r#"id="redeemed">1<"#),
+            "{db}: {}",
+            page.body
+        );
+        assert!(page.body.contains("50.0 %"), "{db}: redemption rate 1 of 2");
+        assert!(
+            page.body
+                .contains(&format!("<title>{}: 1</title>", &today[5..])),
+            "{db}: the number on hover"
+        );
+        assert!(
+            page.body
+                .contains(&format!(r#"<tr><td>{today}</td><td class="num">1</td>"#)),
+            "{db}: and in the table"
+        );
+        let list = ui.get("/ui/campaigns", Some(&mkt)).await;
+        assert!(list.body.contains(r#">Herbst</a>"#), "{db}");
+        assert!(
+            list.body
+                .contains(r#"<td class="num">3</td><td class="num">2</td><td class="num">1</td>"#),
+            "{db}: members, issued, redeemed"
+        );
 
-    // The store role sees neither the menu entry nor the pages.
-    let search = ui.get("/ui/search", Some(&store)).await;
-    assert!(!search.body.contains("/ui/campaigns"));
-    for path in ["/ui/campaigns".to_string(), format!("/ui/campaigns/{id}")] {
-        let p = ui.get(&path, Some(&store)).await;
-        assert_eq!(p.status, StatusCode::FORBIDDEN, "{path}");
-        assert!(!p.body.contains("Herbst"));
+        // The store role sees neither the menu entry nor the pages.
+        let search = ui.get("/ui/search", Some(&store)).await;
+        assert!(!search.body.contains("/ui/campaigns"), "{db}");
+        for path in ["/ui/campaigns".to_string(), format!("/ui/campaigns/{id}")] {
+            let p = ui.get(&path, Some(&store)).await;
+            assert_eq!(p.status, StatusCode::FORBIDDEN, "{db}: {path}");
+            assert!(!p.body.contains("Herbst"), "{db}");
+        }
+        let p = ui.post(&start, &store, &with_csrf(&store, &[])).await;
+        assert_eq!(p.status, StatusCode::FORBIDDEN, "{db}");
     }
-    let p = ui.post(&start, &store, &with_csrf(&store, &[])).await;
-    assert_eq!(p.status, StatusCode::FORBIDDEN);
 }
 
 /// A sale of `chf` in `category`, booked now online for the customer with `card`; the points
@@ -948,302 +1067,369 @@ async fn book(ui: &Ui, card: &str, id: &str, category: &str, chf: i64) -> i64 {
 
 #[tokio::test]
 async fn admin_sets_points_rules_that_apply_to_the_next_receipt() {
-    let ui = Ui::new().await;
-    let admin = ui.user("boss", Role::Admin).await;
-    let n = ui
-        .customer("Anna", "Müller", "anna@example.ch", "2900123456785")
-        .await;
-    let _ = n;
-    assert_eq!(book(&ui, "2900123456785", "r1", "Bücher", 10).await, 10);
+    for ui in Ui::all().await {
+        let db = ui.db;
+        let admin = ui.user("boss", Role::Admin).await;
+        let n = ui
+            .customer("Anna", "Müller", "anna@example.ch", "2900123456785")
+            .await;
+        let _ = n;
+        assert_eq!(
+            book(&ui, "2900123456785", "r1", "Bücher", 10).await,
+            10,
+            "{db}"
+        );
 
-    let page = ui.get("/ui/admin", Some(&admin)).await;
-    assert_eq!(page.status, StatusCode::OK);
-    for label in [
-        "f-valid_from",
-        "f-minor_units_per_point",
-        "f-category_multipliers",
-        "f-excluded_categories",
-        "f-promotions",
-    ] {
+        let page = ui.get("/ui/admin", Some(&admin)).await;
+        assert_eq!(page.status, StatusCode::OK, "{db}");
+        for label in [
+            "f-valid_from",
+            "f-minor_units_per_point",
+            "f-category_multipliers",
+            "f-excluded_categories",
+            "f-promotions",
+        ] {
+            assert!(
+                page.body.contains(&format!(r#"<label for="{label}">"#)),
+                "{db}: {label}"
+            );
+        }
+        assert!(page.body.contains("Standardregeln"), "{db}: no version yet");
+        // The form starts from the rules in force: the default exclusions.
         assert!(
-            page.body.contains(&format!(r#"<label for="{label}">"#)),
-            "{label}"
+            page.body.contains(r#"value="Geschenkkarten, Pfand""#),
+            "{db}"
+        );
+
+        let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+        let mut fields = vec![
+            ("valid_from", today.as_str()),
+            ("minor_units_per_point", "zwei"),
+            ("category_multipliers", "Bücher=200"),
+            ("excluded_categories", "Pfand"),
+            ("promotions", "[]"),
+        ];
+        let bad = ui.form("/ui/admin/points-rules", &admin, &fields).await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{db}");
+        assert!(
+            bad.body.contains(r#"id="f-minor_units_per_point-err""#),
+            "{db}"
+        );
+        assert!(
+            bad.body.contains(r#"value="Bücher=200""#),
+            "{db}: input kept"
+        );
+        // The use case's own checks land at their inputs too.
+        fields[1] = ("minor_units_per_point", "0");
+        fields[2] = ("category_multipliers", "Bücher");
+        fields[4] = ("promotions", r#"[{"name": "x"}]"#);
+        let bad = ui.form("/ui/admin/points-rules", &admin, &fields).await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{db}");
+        assert!(
+            bad.body.contains(r#"id="f-category_multipliers-err""#),
+            "{db}"
+        );
+        assert!(bad.body.contains(r#"id="f-promotions-err""#), "{db}");
+        fields[2] = ("category_multipliers", "Bücher=200");
+        fields[4] = ("promotions", "");
+        let bad = ui.form("/ui/admin/points-rules", &admin, &fields).await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{db}");
+        assert!(
+            bad.body.contains(r#"id="f-minor_units_per_point-err""#),
+            "{db}: between 1 and …"
+        );
+        assert!(ui.app.points_rules().await.unwrap().is_empty(), "{db}");
+
+        fields[1] = ("minor_units_per_point", "50");
+        let ok = ui.form("/ui/admin/points-rules", &admin, &fields).await;
+        assert_eq!(ok.status, StatusCode::SEE_OTHER, "{db}: {}", ok.body);
+        let versions = ui.app.points_rules().await.unwrap();
+        assert_eq!(versions.len(), 1, "{db}");
+        assert_eq!(versions[0]["rules"]["minor_units_per_point"], 50, "{db}");
+        let page = ui.get("/ui/admin", Some(&admin)).await;
+        assert!(page.body.contains(r#"id="rules""#), "{db}");
+        assert!(
+            page.body.contains("50 Rp. pro Punkt"),
+            "{db}: {}",
+            page.body
+        );
+        assert!(page.body.contains("Bücher 200 %"), "{db}");
+        assert!(
+            page.body.contains("points_rules.changed"),
+            "{db}: in the audit log"
+        );
+        // CHF 10 in books: 2 points per franc, doubled.
+        assert_eq!(
+            book(&ui, "2900123456785", "r2", "Bücher", 10).await,
+            40,
+            "{db}"
+        );
+        assert_eq!(
+            book(&ui, "2900123456785", "r3", "Pfand", 10).await,
+            0,
+            "{db}"
         );
     }
-    assert!(page.body.contains("Standardregeln"), "no version yet");
-    // The form starts from the rules in force: the default exclusions.
-    assert!(page.body.contains(r#"value="Geschenkkarten, Pfand""#));
-
-    let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
-    let mut fields = vec![
-        ("valid_from", today.as_str()),
-        ("minor_units_per_point", "zwei"),
-        ("category_multipliers", "Bücher=200"),
-        ("excluded_categories", "Pfand"),
-        ("promotions", "[]"),
-    ];
-    let bad = ui.form("/ui/admin/points-rules", &admin, &fields).await;
-    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(bad.body.contains(r#"id="f-minor_units_per_point-err""#));
-    assert!(bad.body.contains(r#"value="Bücher=200""#), "input kept");
-    // The use case's own checks land at their inputs too.
-    fields[1] = ("minor_units_per_point", "0");
-    fields[2] = ("category_multipliers", "Bücher");
-    fields[4] = ("promotions", r#"[{"name": "x"}]"#);
-    let bad = ui.form("/ui/admin/points-rules", &admin, &fields).await;
-    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(bad.body.contains(r#"id="f-category_multipliers-err""#));
-    assert!(bad.body.contains(r#"id="f-promotions-err""#));
-    fields[2] = ("category_multipliers", "Bücher=200");
-    fields[4] = ("promotions", "");
-    let bad = ui.form("/ui/admin/points-rules", &admin, &fields).await;
-    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(
-        bad.body.contains(r#"id="f-minor_units_per_point-err""#),
-        "between 1 and …"
-    );
-    assert!(ui.app.points_rules().await.unwrap().is_empty());
-
-    fields[1] = ("minor_units_per_point", "50");
-    let ok = ui.form("/ui/admin/points-rules", &admin, &fields).await;
-    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
-    let versions = ui.app.points_rules().await.unwrap();
-    assert_eq!(versions.len(), 1);
-    assert_eq!(versions[0]["rules"]["minor_units_per_point"], 50);
-    let page = ui.get("/ui/admin", Some(&admin)).await;
-    assert!(page.body.contains(r#"id="rules""#));
-    assert!(page.body.contains("50 Rp. pro Punkt"), "{}", page.body);
-    assert!(page.body.contains("Bücher 200 %"));
-    assert!(
-        page.body.contains("points_rules.changed"),
-        "in the audit log"
-    );
-    // CHF 10 in books: 2 points per franc, doubled.
-    assert_eq!(book(&ui, "2900123456785", "r2", "Bücher", 10).await, 40);
-    assert_eq!(book(&ui, "2900123456785", "r3", "Pfand", 10).await, 0);
 }
 
 #[tokio::test]
 async fn admin_defines_and_deletes_attributes_and_manages_webhooks_with_their_log() {
-    let ui = Ui::new().await;
-    let admin = ui.user("boss", Role::Admin).await;
-    // Only admins reach the page and its forms.
-    for role in [Role::Marketing, Role::Store, Role::Service] {
-        let other = ui.user(&format!("u-{}", role.as_str()), role).await;
-        assert_eq!(
-            ui.get("/ui/admin", Some(&other)).await.status,
-            StatusCode::FORBIDDEN
+    for ui in Ui::all().await {
+        let db = ui.db;
+        let admin = ui.user("boss", Role::Admin).await;
+        // Only admins reach the page and its forms.
+        for role in [Role::Marketing, Role::Store, Role::Service] {
+            let other = ui.user(&format!("u-{}", role.as_str()), role).await;
+            assert_eq!(
+                ui.get("/ui/admin", Some(&other)).await.status,
+                StatusCode::FORBIDDEN,
+                "{db}"
+            );
+            let p = ui
+                .form(
+                    "/ui/admin/attributes",
+                    &other,
+                    &[("attr_name", "x"), ("attr_type", "string")],
+                )
+                .await;
+            assert_eq!(p.status, StatusCode::FORBIDDEN, "{db}");
+            assert_eq!(
+                ui.get("/ui/admin/webhooks/1", Some(&other)).await.status,
+                StatusCode::FORBIDDEN,
+                "{db}"
+            );
+        }
+        assert!(
+            ui.app.attribute_definitions().await.unwrap().is_empty(),
+            "{db}"
         );
-        let p = ui
+
+        // Attributes: errors at the field, then one made, shown, and deleted.
+        let page = ui.get("/ui/admin", Some(&admin)).await;
+        assert!(page.body.contains(r#"<label for="f-attr_name">"#), "{db}");
+        assert!(
+            page.body.contains(r#"<label for="f-attr_required">"#),
+            "{db}"
+        );
+        let bad = ui
             .form(
                 "/ui/admin/attributes",
-                &other,
-                &[("attr_name", "x"), ("attr_type", "string")],
+                &admin,
+                &[("attr_name", "Schuh Grösse"), ("attr_type", "integer")],
             )
             .await;
-        assert_eq!(p.status, StatusCode::FORBIDDEN);
-        assert_eq!(
-            ui.get("/ui/admin/webhooks/1", Some(&other)).await.status,
-            StatusCode::FORBIDDEN
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{db}");
+        assert!(
+            bad.body.contains(r#"id="f-attr_name-err""#),
+            "{db}: {}",
+            bad.body
         );
-    }
-    assert!(ui.app.attribute_definitions().await.unwrap().is_empty());
-
-    // Attributes: errors at the field, then one made, shown, and deleted.
-    let page = ui.get("/ui/admin", Some(&admin)).await;
-    assert!(page.body.contains(r#"<label for="f-attr_name">"#));
-    assert!(page.body.contains(r#"<label for="f-attr_required">"#));
-    let bad = ui
-        .form(
-            "/ui/admin/attributes",
-            &admin,
-            &[("attr_name", "Schuh Grösse"), ("attr_type", "integer")],
-        )
-        .await;
-    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(bad.body.contains(r#"id="f-attr_name-err""#), "{}", bad.body);
-    let bad = ui
-        .form(
-            "/ui/admin/attributes",
-            &admin,
-            &[("attr_name", "club"), ("attr_type", "enum")],
-        )
-        .await;
-    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(bad.body.contains(r#"id="f-attr_allowed_values-err""#));
-    let ok = ui
-        .form(
-            "/ui/admin/attributes",
-            &admin,
-            &[
-                ("attr_name", "club"),
-                ("attr_label", "Kundenclub"),
-                ("attr_type", "enum"),
-                ("attr_allowed_values", "gold, silber"),
-                ("attr_required", "1"),
-            ],
-        )
-        .await;
-    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
-    let defs = ui.app.attribute_definitions().await.unwrap();
-    assert_eq!(defs.len(), 1);
-    assert_eq!(defs[0].allowed_values, vec!["gold", "silber"]);
-    assert!(defs[0].required);
-    let page = ui.get("/ui/admin", Some(&admin)).await;
-    assert!(page.body.contains("<code>club</code>"));
-    assert!(page.body.contains("Kundenclub"));
-    let again = ui
-        .form(
-            "/ui/admin/attributes",
-            &admin,
-            &[
-                ("attr_name", "club"),
-                ("attr_type", "enum"),
-                ("attr_allowed_values", "gold"),
-            ],
-        )
-        .await;
-    assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(again.body.contains(r#"id="f-attr_name-err""#), "taken");
-    let del = ui
-        .form("/ui/admin/attributes/club/delete", &admin, &[])
-        .await;
-    assert_eq!(del.status, StatusCode::SEE_OTHER);
-    assert!(ui.app.attribute_definitions().await.unwrap().is_empty());
-    // An attribute in use is kept, and the page says why.
-    let ok = ui
-        .form(
-            "/ui/admin/attributes",
-            &admin,
-            &[("attr_name", "filiale"), ("attr_type", "string")],
-        )
-        .await;
-    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
-    let eva = serde_json::from_value(serde_json::json!({
+        let bad = ui
+            .form(
+                "/ui/admin/attributes",
+                &admin,
+                &[("attr_name", "club"), ("attr_type", "enum")],
+            )
+            .await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{db}");
+        assert!(
+            bad.body.contains(r#"id="f-attr_allowed_values-err""#),
+            "{db}"
+        );
+        let ok = ui
+            .form(
+                "/ui/admin/attributes",
+                &admin,
+                &[
+                    ("attr_name", "club"),
+                    ("attr_label", "Kundenclub"),
+                    ("attr_type", "enum"),
+                    ("attr_allowed_values", "gold, silber"),
+                    ("attr_required", "1"),
+                ],
+            )
+            .await;
+        assert_eq!(ok.status, StatusCode::SEE_OTHER, "{db}: {}", ok.body);
+        let defs = ui.app.attribute_definitions().await.unwrap();
+        assert_eq!(defs.len(), 1, "{db}");
+        assert_eq!(defs[0].allowed_values, vec!["gold", "silber"], "{db}");
+        assert!(defs[0].required, "{db}");
+        let page = ui.get("/ui/admin", Some(&admin)).await;
+        assert!(page.body.contains("<code>club</code>"), "{db}");
+        assert!(page.body.contains("Kundenclub"), "{db}");
+        let again = ui
+            .form(
+                "/ui/admin/attributes",
+                &admin,
+                &[
+                    ("attr_name", "club"),
+                    ("attr_type", "enum"),
+                    ("attr_allowed_values", "gold"),
+                ],
+            )
+            .await;
+        assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY, "{db}");
+        assert!(
+            again.body.contains(r#"id="f-attr_name-err""#),
+            "{db}: taken"
+        );
+        let del = ui
+            .form("/ui/admin/attributes/club/delete", &admin, &[])
+            .await;
+        assert_eq!(del.status, StatusCode::SEE_OTHER, "{db}");
+        assert!(
+            ui.app.attribute_definitions().await.unwrap().is_empty(),
+            "{db}"
+        );
+        // An attribute in use is kept, and the page says why.
+        let ok = ui
+            .form(
+                "/ui/admin/attributes",
+                &admin,
+                &[("attr_name", "filiale"), ("attr_type", "string")],
+            )
+            .await;
+        assert_eq!(ok.status, StatusCode::SEE_OTHER, "{db}: {}", ok.body);
+        let eva = serde_json::from_value(serde_json::json!({
         "kind": "person", "first_name": "Eva", "last_name": "Frei",
         "attributes": {"filiale": "ZH01"}}))
-    .unwrap();
-    ui.app
-        .create_customer(&Actor::cli(), eva, None, DuplicateCheck::CreateAnyway)
-        .await
         .unwrap();
-    let kept = ui
-        .form("/ui/admin/attributes/filiale/delete", &admin, &[])
-        .await;
-    assert_eq!(kept.status, StatusCode::CONFLICT);
-    assert!(kept.body.contains(r#"role="alert""#));
-    assert!(kept.body.contains("1 customers have a value for"));
-    assert_eq!(ui.app.attribute_definitions().await.unwrap().len(), 1);
+        ui.app
+            .create_customer(&Actor::cli(), eva, None, DuplicateCheck::CreateAnyway)
+            .await
+            .unwrap();
+        let kept = ui
+            .form("/ui/admin/attributes/filiale/delete", &admin, &[])
+            .await;
+        assert_eq!(kept.status, StatusCode::CONFLICT, "{db}");
+        assert!(kept.body.contains(r#"role="alert""#), "{db}");
+        assert!(kept.body.contains("1 customers have a value for"), "{db}");
+        assert_eq!(
+            ui.app.attribute_definitions().await.unwrap().len(),
+            1,
+            "{db}"
+        );
 
-    // Webhooks: a bad URL at its field; a good one shows its secret once.
-    let bad = ui
-        .form(
-            "/ui/admin/webhooks",
-            &admin,
-            &[("url", "ftp://crm.example"), ("event_types", "*")],
-        )
-        .await;
-    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(bad.body.contains(r#"id="f-url-err""#));
-    assert!(bad.body.contains(r#"value="ftp://crm.example""#));
-    // Port 9 (discard) refuses: the delivery fails and is logged.
-    let url = "http://127.0.0.1:9/kundo";
-    let made = ui
-        .form(
-            "/ui/admin/webhooks",
-            &admin,
-            &[("url", url), ("event_types", "*")],
-        )
-        .await;
-    assert_eq!(made.status, StatusCode::CREATED, "{}", made.body);
-    let secret = made
-        .body
-        .split(r#"id="new-secret""#)
-        .nth(1)
-        .and_then(|s| s.split("<code>").nth(1))
-        .and_then(|s| s.split('<').next())
-        .unwrap()
-        .to_string();
-    assert!(secret.len() >= 24);
-    let hooks = ui.app.webhooks().await.unwrap();
-    assert_eq!(hooks.len(), 1);
-    assert_eq!(hooks[0].secret, secret);
-    let id = hooks[0].id;
-    let page = ui.get("/ui/admin", Some(&admin)).await;
-    assert!(!page.body.contains(&secret), "shown once");
-    assert!(
-        page.body
-            .contains(&format!(r#"href="/ui/admin/webhooks/{id}""#))
-    );
+        // Webhooks: a bad URL at its field; a good one shows its secret once.
+        let bad = ui
+            .form(
+                "/ui/admin/webhooks",
+                &admin,
+                &[("url", "ftp://crm.example"), ("event_types", "*")],
+            )
+            .await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{db}");
+        assert!(bad.body.contains(r#"id="f-url-err""#), "{db}");
+        assert!(bad.body.contains(r#"value="ftp://crm.example""#), "{db}");
+        // Port 9 (discard) refuses: the delivery fails and is logged.
+        let url = "http://127.0.0.1:9/kundo";
+        let made = ui
+            .form(
+                "/ui/admin/webhooks",
+                &admin,
+                &[("url", url), ("event_types", "*")],
+            )
+            .await;
+        assert_eq!(made.status, StatusCode::CREATED, "{db}: {}", made.body);
+        let secret = made
+            .body
+            .split(r#"id="new-secret""#)
+            .nth(1)
+            .and_then(|s| s.split("<code>").nth(1))
+            .and_then(|s| s.split('<').next())
+            .unwrap()
+            .to_string();
+        assert!(secret.len() >= 24, "{db}");
+        let hooks = ui.app.webhooks().await.unwrap();
+        assert_eq!(hooks.len(), 1, "{db}");
+        assert_eq!(hooks[0].secret, secret, "{db}");
+        let id = hooks[0].id;
+        let page = ui.get("/ui/admin", Some(&admin)).await;
+        assert!(!page.body.contains(&secret), "{db}: shown once");
+        assert!(
+            page.body
+                .contains(&format!(r#"href="/ui/admin/webhooks/{id}""#)),
+            "{db}"
+        );
 
-    let log = format!("/ui/admin/webhooks/{id}");
-    let empty = ui.get(&log, Some(&admin)).await;
-    assert_eq!(empty.status, StatusCode::OK);
-    assert!(empty.body.contains("Noch keine Zustellversuche"));
-    ui.customer("Beat", "Meier", "beat@example.ch", "2900000000102")
-        .await;
-    ui.app.dispatch_webhooks().await.unwrap();
-    let deliveries = ui.app.webhook_deliveries(id).await.unwrap();
-    assert!(!deliveries.is_empty());
-    let logged = ui.get(&log, Some(&admin)).await;
-    assert!(
-        logged.body.contains(r#"id="deliveries""#),
-        "{}",
-        logged.body
-    );
-    assert!(logged.body.contains(url));
-    assert!(logged.body.contains(&format!(
-        r#"<td class="num">{}</td>"#,
-        deliveries[0].event_id
-    )));
-    assert_eq!(
-        ui.get("/ui/admin/webhooks/999", Some(&admin)).await.status,
-        StatusCode::NOT_FOUND
-    );
-    assert_eq!(
-        ui.get("/ui/admin/webhooks/abc", Some(&admin)).await.status,
-        StatusCode::NOT_FOUND
-    );
+        let log = format!("/ui/admin/webhooks/{id}");
+        let empty = ui.get(&log, Some(&admin)).await;
+        assert_eq!(empty.status, StatusCode::OK, "{db}");
+        assert!(empty.body.contains("Noch keine Zustellversuche"), "{db}");
+        ui.customer("Beat", "Meier", "beat@example.ch", "2900000000102")
+            .await;
+        ui.app.dispatch_webhooks().await.unwrap();
+        let deliveries = ui.app.webhook_deliveries(id).await.unwrap();
+        assert!(!deliveries.is_empty(), "{db}");
+        let logged = ui.get(&log, Some(&admin)).await;
+        assert!(
+            logged.body.contains(r#"id="deliveries""#),
+            "{db}: {}",
+            logged.body
+        );
+        assert!(logged.body.contains(url), "{db}");
+        assert!(
+            logged.body.contains(&format!(
+                r#"<td class="num">{}</td>"#,
+                deliveries[0].event_id
+            )),
+            "{db}"
+        );
+        assert_eq!(
+            ui.get("/ui/admin/webhooks/999", Some(&admin)).await.status,
+            StatusCode::NOT_FOUND,
+            "{db}"
+        );
+        assert_eq!(
+            ui.get("/ui/admin/webhooks/abc", Some(&admin)).await.status,
+            StatusCode::NOT_FOUND,
+            "{db}"
+        );
 
-    let del = ui
-        .form(&format!("/ui/admin/webhooks/{id}/delete"), &admin, &[])
-        .await;
-    assert_eq!(del.status, StatusCode::SEE_OTHER);
-    assert!(!ui.app.webhooks().await.unwrap()[0].active);
-    let page = ui.get("/ui/admin", Some(&admin)).await;
-    assert!(page.body.contains("gelöscht"));
-    assert!(page.body.contains("webhook.deleted"), "in the audit log");
-    // Without the token nothing changes.
-    let forged = ui
-        .post(
-            "/ui/admin/webhooks",
-            &admin,
-            &[("csrf", "forged"), ("url", url), ("event_types", "*")],
-        )
-        .await;
-    assert_eq!(forged.status, StatusCode::FORBIDDEN);
-    assert_eq!(ui.app.webhooks().await.unwrap().len(), 1);
-    // English labels from the switch.
-    let en = Session {
-        cookie: format!("{}; kundo_lang=en", admin.cookie),
-        csrf: admin.csrf.clone(),
-    };
-    let page = ui.get("/ui/admin", Some(&en)).await;
-    assert!(page.body.contains("Points rules"));
-    assert!(page.body.contains("Custom attributes"));
-    assert!(page.body.contains("Delivery log"));
+        let del = ui
+            .form(&format!("/ui/admin/webhooks/{id}/delete"), &admin, &[])
+            .await;
+        assert_eq!(del.status, StatusCode::SEE_OTHER, "{db}");
+        assert!(!ui.app.webhooks().await.unwrap()[0].active, "{db}");
+        let page = ui.get("/ui/admin", Some(&admin)).await;
+        assert!(page.body.contains("gelöscht"), "{db}");
+        assert!(
+            page.body.contains("webhook.deleted"),
+            "{db}: in the audit log"
+        );
+        // Without the token nothing changes.
+        let forged = ui
+            .post(
+                "/ui/admin/webhooks",
+                &admin,
+                &[("csrf", "forged"), ("url", url), ("event_types", "*")],
+            )
+            .await;
+        assert_eq!(forged.status, StatusCode::FORBIDDEN, "{db}");
+        assert_eq!(ui.app.webhooks().await.unwrap().len(), 1, "{db}");
+        // English labels from the switch.
+        let en = Session {
+            cookie: format!("{}; kundo_lang=en", admin.cookie),
+            csrf: admin.csrf.clone(),
+        };
+        let page = ui.get("/ui/admin", Some(&en)).await;
+        assert!(page.body.contains("Points rules"), "{db}");
+        assert!(page.body.contains("Custom attributes"), "{db}");
+        assert!(page.body.contains("Delivery log"), "{db}");
+    }
 }
 
 #[tokio::test]
 async fn birthday_run_from_the_runs_page_with_its_lettershop_file() {
-    let ui = Ui::new().await;
-    let mkt = ui.user("mkt", Role::Marketing).await;
-    let store = ui.user("clerk", Role::Store).await;
-    // Born on 29 February, CHF 600 this year, letters allowed.
-    let n = ui
-        .customer("Anna", "Müller", "anna@example.ch", "2900123456785")
-        .await;
-    ui.app
+    for ui in Ui::all().await {
+        let db = ui.db;
+        let mkt = ui.user("mkt", Role::Marketing).await;
+        let store = ui.user("clerk", Role::Store).await;
+        // Born on 29 February, CHF 600 this year, letters allowed.
+        let n = ui
+            .customer("Anna", "Müller", "anna@example.ch", "2900123456785")
+            .await;
+        ui.app
         .update_customer(
             &Actor::cli(),
             &n,
@@ -1254,284 +1440,310 @@ async fn birthday_run_from_the_runs_page_with_its_lettershop_file() {
         )
         .await
         .unwrap();
-    book(&ui, "2900123456785", "b1", "Möbel", 600).await;
+        book(&ui, "2900123456785", "b1", "Möbel", 600).await;
 
-    let page = ui.get("/ui/runs", Some(&mkt)).await;
-    assert!(page.body.contains(r#"<label for="f-date">"#));
-    assert!(page.body.contains(r#"id="start-birthday""#));
-    let bad = ui
-        .form("/ui/runs/birthday", &mkt, &[("date", "2027-02-30")])
-        .await;
-    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(bad.body.contains(r#"id="f-date-err""#));
-    assert!(bad.body.contains(r#"value="2027-02-30""#));
-    // 21 days before 28 February 2027 (no leap year): 29 February counts as the 28th.
-    let ok = ui
-        .form("/ui/runs/birthday", &mkt, &[("date", "2027-02-07")])
-        .await;
-    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
-    let page = ui.get(&ok.location, Some(&mkt)).await;
-    assert!(page.body.contains(r#"id="run-message""#));
-    assert!(
-        page.body
-            .contains("birthday 2027-02-07): 1 Gutscheine, 1 Briefe"),
-        "the summary: {}",
-        page.body
-    );
-    let row = page
-        .body
-        .split("<td>birthday</td>")
-        .nth(1)
-        .and_then(|r| r.split("</tr>").next())
-        .unwrap();
-    assert!(
-        row.starts_with("<td>2027-02-07</td><td>done</td><td>1</td>"),
-        "{row}"
-    );
-    let run_id = ok.location.rsplit('=').next().unwrap();
-    assert!(
-        row.contains(&format!("/api/v1/runs/{run_id}/lettershop.csv")),
-        "{row}"
-    );
-    let vouchers = ui.app.customer_vouchers(&n).await.unwrap();
-    assert_eq!(vouchers.len(), 1);
-    assert_eq!(vouchers[0].kind, "birthday");
-    let csv = ui
-        .get(&format!("/api/v1/runs/{run_id}/lettershop.csv"), Some(&mkt))
-        .await;
-    assert_eq!(csv.status, StatusCode::OK);
-    assert!(csv.body.contains("Müller"), "{}", csv.body);
-    assert!(csv.body.contains(&vouchers[0].code));
-    // A store clerk cannot start runs.
-    let p = ui
-        .form("/ui/runs/birthday", &store, &[("date", "2027-02-08")])
-        .await;
-    assert_eq!(p.status, StatusCode::FORBIDDEN);
+        let page = ui.get("/ui/runs", Some(&mkt)).await;
+        assert!(page.body.contains(r#"<label for="f-date">"#), "{db}");
+        assert!(page.body.contains(r#"id="start-birthday""#), "{db}");
+        let bad = ui
+            .form("/ui/runs/birthday", &mkt, &[("date", "2027-02-30")])
+            .await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{db}");
+        assert!(bad.body.contains(r#"id="f-date-err""#), "{db}");
+        assert!(bad.body.contains(r#"value="2027-02-30""#), "{db}");
+        // 21 days before 28 February 2027 (no leap year): 29 February counts as the 28th.
+        let ok = ui
+            .form("/ui/runs/birthday", &mkt, &[("date", "2027-02-07")])
+            .await;
+        assert_eq!(ok.status, StatusCode::SEE_OTHER, "{db}: {}", ok.body);
+        let page = ui.get(&ok.location, Some(&mkt)).await;
+        assert!(page.body.contains(r#"id="run-message""#), "{db}");
+        assert!(
+            page.body
+                .contains("birthday 2027-02-07): 1 Gutscheine, 1 Briefe"),
+            "{db}: the summary: {}",
+            page.body
+        );
+        let row = page
+            .body
+            .split("<td>birthday</td>")
+            .nth(1)
+            .and_then(|r| r.split("</tr>").next())
+            .unwrap();
+        assert!(
+            row.starts_with("<td>2027-02-07</td><td>done</td><td>1</td>"),
+            "{db}: {row}"
+        );
+        let run_id = ok.location.rsplit('=').next().unwrap();
+        assert!(
+            row.contains(&format!("/api/v1/runs/{run_id}/lettershop.csv")),
+            "{db}: {row}"
+        );
+        let vouchers = ui.app.customer_vouchers(&n).await.unwrap();
+        assert_eq!(vouchers.len(), 1, "{db}");
+        assert_eq!(vouchers[0].kind, "birthday", "{db}");
+        let csv = ui
+            .get(&format!("/api/v1/runs/{run_id}/lettershop.csv"), Some(&mkt))
+            .await;
+        assert_eq!(csv.status, StatusCode::OK, "{db}");
+        assert!(csv.body.contains("Müller"), "{db}: {}", csv.body);
+        assert!(csv.body.contains(&vouchers[0].code), "{db}");
+        // A store clerk cannot start runs.
+        let p = ui
+            .form("/ui/runs/birthday", &store, &[("date", "2027-02-08")])
+            .await;
+        assert_eq!(p.status, StatusCode::FORBIDDEN, "{db}");
+    }
 }
 
 #[tokio::test]
 async fn segments_are_negated_saved_static_snapshotted_edited_and_exported() {
-    let ui = Ui::new().await;
-    let mkt = ui.user("mkt", Role::Marketing).await;
-    let store = ui.user("clerk", Role::Store).await;
-    // Three in Zürich: two in 8001 (the helper's postcode), Beat in 8002.
-    ui.customer("Anna", "Müller", "anna@example.ch", "2900000000101")
-        .await;
-    ui.customer("Cora", "Keller", "cora@example.ch", "2900000000103")
-        .await;
-    let beat = serde_json::from_value(serde_json::json!({
+    for ui in Ui::all().await {
+        let db = ui.db;
+        let mkt = ui.user("mkt", Role::Marketing).await;
+        let store = ui.user("clerk", Role::Store).await;
+        // Three in Zürich: two in 8001 (the helper's postcode), Beat in 8002.
+        ui.customer("Anna", "Müller", "anna@example.ch", "2900000000101")
+            .await;
+        ui.customer("Cora", "Keller", "cora@example.ch", "2900000000103")
+            .await;
+        let beat = serde_json::from_value(serde_json::json!({
         "kind": "person", "first_name": "Beat", "last_name": "Meier",
         "addresses": [{"street": "Seefeldstrasse", "house_number": "3", "postcode": "8002", "city": "Zürich", "country": "CH"}]}))
     .unwrap();
-    ui.app
-        .create_customer(&Actor::cli(), beat, None, DuplicateCheck::CreateAnyway)
-        .await
-        .unwrap();
+        ui.app
+            .create_customer(&Actor::cli(), beat, None, DuplicateCheck::CreateAnyway)
+            .await
+            .unwrap();
 
-    let builder = ui.get("/ui/segments/new", Some(&mkt)).await;
-    assert!(builder.body.contains(r#"id="save-segment""#));
-    assert!(builder.body.contains(r#"id="save-static""#));
-    assert!(builder.body.contains(r#"data-not="#), "label for NOT");
-    let js = ui.get("/static/app.js", None).await;
-    assert!(js.body.contains("{ not: g }"), "the builder negates groups");
-
-    // A negated group: in Zürich but not in 8002 → Anna and Cora.
-    let not_beat = r#"{"and": [{"field": "city", "op": "eq", "value": "Zürich"}, {"not": {"or": [{"field": "postcode", "op": "eq", "value": "8002"}]}}]}"#;
-    let saved = ui
-        .form(
-            "/ui/segments",
-            &mkt,
-            &[
-                ("name", "Ohne Meier"),
-                ("kind", "static"),
-                ("definition", not_beat),
-            ],
-        )
-        .await;
-    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
-    let seg = ui.app.segments(None, 10).await.unwrap().items.remove(0);
-    assert_eq!(seg.kind, "static");
-    assert_eq!(seg.snapshot.as_ref().unwrap().member_count, 2);
-    let today = chrono::Utc::now().date_naive();
-    assert_eq!(ui.app.segment_count(seg.id, today).await.unwrap(), 2);
-
-    let list = ui.get("/ui/segments", Some(&mkt)).await;
-    let id = seg.id;
-    assert!(list.body.contains(&format!(r#"href="/ui/segments/{id}""#)));
-    assert!(
-        list.body
-            .contains(&format!(r#"href="/api/v1/segments/{id}/members.csv""#))
-    );
-    assert!(list.body.contains("statisch (Liste)"));
-    let csv = ui
-        .get(&format!("/api/v1/segments/{id}/members.csv"), Some(&mkt))
-        .await;
-    assert_eq!(csv.status, StatusCode::OK);
-    assert!(csv.body.contains("Müller") && csv.body.contains("Keller"));
-    assert!(!csv.body.contains("Meier"));
-
-    // A static list keeps its members until a new snapshot.
-    ui.customer("Dora", "Frei", "dora@example.ch", "2900000000104")
-        .await;
-    assert_eq!(ui.app.segment_count(id, today).await.unwrap(), 2);
-    let snap = ui
-        .form(&format!("/ui/segments/{id}/snapshots"), &mkt, &[])
-        .await;
-    assert_eq!(snap.status, StatusCode::SEE_OTHER);
-    assert_eq!(ui.app.segment_count(id, today).await.unwrap(), 3);
-
-    // Open it in the builder, change it, save it as a dynamic segment.
-    let edit = ui.get(&format!("/ui/segments/{id}"), Some(&mkt)).await;
-    assert_eq!(edit.status, StatusCode::OK);
-    assert!(
-        edit.body
-            .contains(&format!(r#"action="/ui/segments/{id}""#))
-    );
-    assert!(edit.body.contains(r#"value="Ohne Meier""#));
-    assert!(edit.body.contains("&quot;not&quot;") || edit.body.contains("&#34;not&#34;"));
-    assert!(
-        edit.body.contains(r#"name="version" value="1""#),
-        "{}",
-        edit.body
-    );
-    assert!(
-        edit.body
-            .contains(&format!("/api/v1/segments/{id}/members.csv"))
-    );
-    let zurich = r#"{"field": "city", "op": "eq", "value": "Zürich"}"#;
-    let fields = [
-        ("name", "Zürich"),
-        ("kind", "dynamic"),
-        ("definition", zurich),
-        ("version", "1"),
-    ];
-    let bad = ui
-        .form(
-            &format!("/ui/segments/{id}"),
-            &mkt,
-            &[("name", ""), ("kind", "dynamic"), ("definition", "{")],
-        )
-        .await;
-    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(bad.body.contains(r#"id="f-definition-err""#));
-    let ok = ui.form(&format!("/ui/segments/{id}"), &mkt, &fields).await;
-    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
-    let seg = ui.app.segment(id).await.unwrap();
-    assert_eq!(
-        (seg.name.as_str(), seg.kind.as_str()),
-        ("Zürich", "dynamic")
-    );
-    assert_eq!(ui.app.segment_count(id, today).await.unwrap(), 4);
-    // The same form again names a version that is gone: explained, not saved.
-    let stale = ui.form(&format!("/ui/segments/{id}"), &mkt, &fields).await;
-    assert_eq!(stale.status, StatusCode::PRECONDITION_FAILED);
-    assert!(stale.body.contains(r#"role="alert""#));
-
-    // A store clerk sees no segments.
-    for path in [format!("/ui/segments/{id}"), "/ui/segments".to_string()] {
-        assert_eq!(
-            ui.get(&path, Some(&store)).await.status,
-            StatusCode::FORBIDDEN
+        let builder = ui.get("/ui/segments/new", Some(&mkt)).await;
+        assert!(builder.body.contains(r#"id="save-segment""#), "{db}");
+        assert!(builder.body.contains(r#"id="save-static""#), "{db}");
+        assert!(builder.body.contains(r#"data-not="#), "{db}: label for NOT");
+        let js = ui.get("/static/app.js", None).await;
+        assert!(
+            js.body.contains("{ not: g }"),
+            "{db}: the builder negates groups"
         );
+
+        // A negated group: in Zürich but not in 8002 → Anna and Cora.
+        let not_beat = r#"{"and": [{"field": "city", "op": "eq", "value": "Zürich"}, {"not": {"or": [{"field": "postcode", "op": "eq", "value": "8002"}]}}]}"#;
+        let saved = ui
+            .form(
+                "/ui/segments",
+                &mkt,
+                &[
+                    ("name", "Ohne Meier"),
+                    ("kind", "static"),
+                    ("definition", not_beat),
+                ],
+            )
+            .await;
+        assert_eq!(saved.status, StatusCode::SEE_OTHER, "{db}: {}", saved.body);
+        let seg = ui.app.segments(None, 10).await.unwrap().items.remove(0);
+        assert_eq!(seg.kind, "static", "{db}");
+        assert_eq!(seg.snapshot.as_ref().unwrap().member_count, 2, "{db}");
+        let today = chrono::Utc::now().date_naive();
+        assert_eq!(
+            ui.app.segment_count(seg.id, today).await.unwrap(),
+            2,
+            "{db}"
+        );
+
+        let list = ui.get("/ui/segments", Some(&mkt)).await;
+        let id = seg.id;
+        assert!(
+            list.body.contains(&format!(r#"href="/ui/segments/{id}""#)),
+            "{db}"
+        );
+        assert!(
+            list.body
+                .contains(&format!(r#"href="/api/v1/segments/{id}/members.csv""#)),
+            "{db}"
+        );
+        assert!(list.body.contains("statisch (Liste)"), "{db}");
+        let csv = ui
+            .get(&format!("/api/v1/segments/{id}/members.csv"), Some(&mkt))
+            .await;
+        assert_eq!(csv.status, StatusCode::OK, "{db}");
+        assert!(
+            csv.body.contains("Müller") && csv.body.contains("Keller"),
+            "{db}"
+        );
+        assert!(!csv.body.contains("Meier"), "{db}");
+
+        // A static list keeps its members until a new snapshot.
+        ui.customer("Dora", "Frei", "dora@example.ch", "2900000000104")
+            .await;
+        assert_eq!(ui.app.segment_count(id, today).await.unwrap(), 2, "{db}");
+        let snap = ui
+            .form(&format!("/ui/segments/{id}/snapshots"), &mkt, &[])
+            .await;
+        assert_eq!(snap.status, StatusCode::SEE_OTHER, "{db}");
+        assert_eq!(ui.app.segment_count(id, today).await.unwrap(), 3, "{db}");
+
+        // Open it in the builder, change it, save it as a dynamic segment.
+        let edit = ui.get(&format!("/ui/segments/{id}"), Some(&mkt)).await;
+        assert_eq!(edit.status, StatusCode::OK, "{db}");
+        assert!(
+            edit.body
+                .contains(&format!(r#"action="/ui/segments/{id}""#)),
+            "{db}"
+        );
+        assert!(edit.body.contains(r#"value="Ohne Meier""#), "{db}");
+        assert!(
+            edit.body.contains("&quot;not&quot;") || edit.body.contains("&#34;not&#34;"),
+            "{db}"
+        );
+        assert!(
+            edit.body.contains(r#"name="version" value="1""#),
+            "{db}: {}",
+            edit.body
+        );
+        assert!(
+            edit.body
+                .contains(&format!("/api/v1/segments/{id}/members.csv")),
+            "{db}"
+        );
+        let zurich = r#"{"field": "city", "op": "eq", "value": "Zürich"}"#;
+        let fields = [
+            ("name", "Zürich"),
+            ("kind", "dynamic"),
+            ("definition", zurich),
+            ("version", "1"),
+        ];
+        let bad = ui
+            .form(
+                &format!("/ui/segments/{id}"),
+                &mkt,
+                &[("name", ""), ("kind", "dynamic"), ("definition", "{")],
+            )
+            .await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{db}");
+        assert!(bad.body.contains(r#"id="f-definition-err""#), "{db}");
+        let ok = ui.form(&format!("/ui/segments/{id}"), &mkt, &fields).await;
+        assert_eq!(ok.status, StatusCode::SEE_OTHER, "{db}: {}", ok.body);
+        let seg = ui.app.segment(id).await.unwrap();
+        assert_eq!(
+            (seg.name.as_str(), seg.kind.as_str()),
+            ("Zürich", "dynamic"),
+            "{db}"
+        );
+        assert_eq!(ui.app.segment_count(id, today).await.unwrap(), 4, "{db}");
+        // The same form again names a version that is gone: explained, not saved.
+        let stale = ui.form(&format!("/ui/segments/{id}"), &mkt, &fields).await;
+        assert_eq!(stale.status, StatusCode::PRECONDITION_FAILED, "{db}");
+        assert!(stale.body.contains(r#"role="alert""#), "{db}");
+
+        // A store clerk sees no segments.
+        for path in [format!("/ui/segments/{id}"), "/ui/segments".to_string()] {
+            assert_eq!(
+                ui.get(&path, Some(&store)).await.status,
+                StatusCode::FORBIDDEN,
+                "{db}"
+            );
+        }
+        let p = ui
+            .form(&format!("/ui/segments/{id}/snapshots"), &store, &[])
+            .await;
+        assert_eq!(p.status, StatusCode::FORBIDDEN, "{db}");
     }
-    let p = ui
-        .form(&format!("/ui/segments/{id}/snapshots"), &store, &[])
-        .await;
-    assert_eq!(p.status, StatusCode::FORBIDDEN);
 }
 
 #[tokio::test]
 async fn customer_view_shows_cases_and_makes_tasks() {
-    let ui = Ui::new().await;
-    let svc = ui.user("svc", Role::Service).await;
-    let store = ui.user("clerk", Role::Store).await;
-    let n = ui
-        .customer("Anna", "Müller", "anna@example.ch", "2900123456785")
-        .await;
-    let case = serde_json::from_value(serde_json::json!({
+    for ui in Ui::all().await {
+        let db = ui.db;
+        let svc = ui.user("svc", Role::Service).await;
+        let store = ui.user("clerk", Role::Store).await;
+        let n = ui
+            .customer("Anna", "Müller", "anna@example.ch", "2900123456785")
+            .await;
+        let case = serde_json::from_value(serde_json::json!({
         "kind": "complaint", "subject": "Lieferung beschädigt", "team": "service"}))
-    .unwrap();
-    ui.app.create_case(&Actor::cli(), &n, case).await.unwrap();
+        .unwrap();
+        ui.app.create_case(&Actor::cli(), &n, case).await.unwrap();
 
-    let path = format!("/ui/customers/{n}");
-    let page = ui.get(&path, Some(&svc)).await;
-    assert!(page.body.contains(r#"id="cases""#));
-    assert!(page.body.contains("Lieferung beschädigt"));
-    assert!(page.body.contains("complaint"));
-    for label in [
-        "f-task_kind",
-        "f-task_title",
-        "f-task_due_date",
-        "f-task_team",
-    ] {
+        let path = format!("/ui/customers/{n}");
+        let page = ui.get(&path, Some(&svc)).await;
+        assert!(page.body.contains(r#"id="cases""#), "{db}");
+        assert!(page.body.contains("Lieferung beschädigt"), "{db}");
+        assert!(page.body.contains("complaint"), "{db}");
+        for label in [
+            "f-task_kind",
+            "f-task_title",
+            "f-task_due_date",
+            "f-task_team",
+        ] {
+            assert!(
+                page.body.contains(&format!(r#"<label for="{label}">"#)),
+                "{db}: {label}"
+            );
+        }
+
+        let action = format!("/ui/customers/{n}/tasks");
+        let bad = ui
+            .form(
+                &action,
+                &svc,
+                &[
+                    ("task_kind", "callback"),
+                    ("task_title", ""),
+                    ("task_due_date", "morgen"),
+                ],
+            )
+            .await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{db}");
         assert!(
-            page.body.contains(&format!(r#"<label for="{label}">"#)),
-            "{label}"
+            bad.body.contains(r#"id="f-task_title-err""#),
+            "{db}: {}",
+            bad.body
         );
+        assert!(bad.body.contains(r#"id="f-task_due_date-err""#), "{db}");
+        assert!(bad.body.contains(r#"value="morgen""#), "{db}");
+        let ok = ui
+            .form(
+                &action,
+                &svc,
+                &[
+                    ("task_kind", "callback"),
+                    ("task_title", "Zurückrufen wegen Lieferung"),
+                    ("task_team", "service"),
+                    ("task_due_date", "2026-12-01"),
+                ],
+            )
+            .await;
+        assert_eq!(ok.status, StatusCode::SEE_OTHER, "{db}: {}", ok.body);
+        let tasks = ui
+            .app
+            .list_tasks(
+                kundo_store::tasks::TaskFilter {
+                    limit: 50,
+                    ..Default::default()
+                },
+                Some(&n),
+            )
+            .await
+            .unwrap()
+            .items;
+        assert_eq!(tasks.len(), 1, "{db}");
+        assert_eq!(tasks[0].title, "Zurückrufen wegen Lieferung", "{db}");
+        assert_eq!(tasks[0].team.as_deref(), Some("service"), "{db}");
+        let page = ui.get(&path, Some(&svc)).await;
+        assert!(page.body.contains("Zurückrufen wegen Lieferung"), "{db}");
+        assert!(page.body.contains("2026-12-01"), "{db}");
+
+        // A store clerk sees the customer but no task form, and may not post one.
+        let page = ui.get(&path, Some(&store)).await;
+        assert_eq!(page.status, StatusCode::OK, "{db}");
+        assert!(!page.body.contains(r#"id="task-form""#), "{db}");
+        let p = ui
+            .form(
+                &action,
+                &store,
+                &[("task_kind", "callback"), ("task_title", "x")],
+            )
+            .await;
+        assert_eq!(p.status, StatusCode::FORBIDDEN, "{db}");
     }
-
-    let action = format!("/ui/customers/{n}/tasks");
-    let bad = ui
-        .form(
-            &action,
-            &svc,
-            &[
-                ("task_kind", "callback"),
-                ("task_title", ""),
-                ("task_due_date", "morgen"),
-            ],
-        )
-        .await;
-    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(
-        bad.body.contains(r#"id="f-task_title-err""#),
-        "{}",
-        bad.body
-    );
-    assert!(bad.body.contains(r#"id="f-task_due_date-err""#));
-    assert!(bad.body.contains(r#"value="morgen""#));
-    let ok = ui
-        .form(
-            &action,
-            &svc,
-            &[
-                ("task_kind", "callback"),
-                ("task_title", "Zurückrufen wegen Lieferung"),
-                ("task_team", "service"),
-                ("task_due_date", "2026-12-01"),
-            ],
-        )
-        .await;
-    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
-    let tasks = ui
-        .app
-        .list_tasks(
-            kundo_store::tasks::TaskFilter {
-                limit: 50,
-                ..Default::default()
-            },
-            Some(&n),
-        )
-        .await
-        .unwrap()
-        .items;
-    assert_eq!(tasks.len(), 1);
-    assert_eq!(tasks[0].title, "Zurückrufen wegen Lieferung");
-    assert_eq!(tasks[0].team.as_deref(), Some("service"));
-    let page = ui.get(&path, Some(&svc)).await;
-    assert!(page.body.contains("Zurückrufen wegen Lieferung"));
-    assert!(page.body.contains("2026-12-01"));
-
-    // A store clerk sees the customer but no task form, and may not post one.
-    let page = ui.get(&path, Some(&store)).await;
-    assert_eq!(page.status, StatusCode::OK);
-    assert!(!page.body.contains(r#"id="task-form""#));
-    let p = ui
-        .form(
-            &action,
-            &store,
-            &[("task_kind", "callback"), ("task_title", "x")],
-        )
-        .await;
-    assert_eq!(p.status, StatusCode::FORBIDDEN);
 }
