@@ -62,7 +62,6 @@ fn hand_queries(
     store: &str,
     as_of: NaiveDate,
 ) -> Vec<(&'static str, serde_json::Value, HandQuery)> {
-    let from12 = month_back(as_of, 11);
     let from3 = month_back(as_of, 2);
     let last_year = as_of.year() - 1;
     let q = |filter: &str, binds: Vec<Bind>| HandQuery {
