@@ -113,7 +113,7 @@ pub fn validate_receipt(
         kundo_core::customer::parse_timestamp(&r.occurred_at),
     );
     if let Some(t) = occurred
-        && t > now + chrono::Duration::minutes(5)
+        && t > now + chrono::Duration::minutes(kundo_core::points::MAX_MINUTES_AHEAD)
     {
         e.push("occurred_at", "lies in the future");
     }

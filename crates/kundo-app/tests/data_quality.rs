@@ -269,6 +269,7 @@ async fn a_merge_moves_everything_and_old_numbers_and_cards_resolve_to_the_survi
         // The segment figures moved too: rolling twelve months and categories bought.
         let buyer = json!({"and": [
             {"bought": {"category": "Papier", "min_times": 3}},
+            {"last_purchase": {"op": "within", "days": 30}},
             {"purchases": {"metric": "revenue", "window": {"last_months": 12}, "op": "gte", "value": 46_050}}
         ]});
         let found = app

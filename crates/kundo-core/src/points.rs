@@ -9,6 +9,10 @@
 #[cfg(test)]
 mod tests;
 
+/// How far ahead of the server's clock a receipt's time may lie (tills' clocks drift); later
+/// ones are refused. Segments rely on it: no sale is ever recorded after now plus this.
+pub const MAX_MINUTES_AHEAD: i64 = 5;
+
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};

@@ -24,8 +24,8 @@ use kundo_core::segment::{
     born_by,
 };
 use sea_query::{
-    Alias, Cond, Expr, ExprTrait, JoinType, Order, PostgresQueryBuilder, Query, SelectStatement,
-    SqliteQueryBuilder, Value,
+    Alias, CommonTableExpression, Cond, Expr, ExprTrait, JoinType, Order, PostgresQueryBuilder,
+    Query, SelectStatement, SqliteQueryBuilder, Value, WithClause,
 };
 use sea_query_sqlx::SqlxBinder;
 use serde::Serialize;
@@ -122,6 +122,9 @@ fn current_main_address() -> SelectStatement {
 pub struct At {
     pub as_of: NaiveDate,
     pub rolling: Option<(String, String)>,
+    /// No sale is recorded at or after this instant (ingest refuses receipts further ahead of
+    /// the clock), so a window ending later needs no look at the receipts beyond it.
+    pub recorded_until: DateTime<Utc>,
 }
 
 impl At {
@@ -130,6 +133,7 @@ impl At {
         At {
             as_of,
             rolling: None,
+            recorded_until: DateTime::<Utc>::MAX_UTC,
         }
     }
 
@@ -137,6 +141,8 @@ impl At {
         Ok(At {
             as_of,
             rolling: crate::rolling::current(db).await?,
+            recorded_until: Utc::now()
+                + chrono::Duration::minutes(kundo_core::points::MAX_MINUTES_AHEAD),
         })
     }
 
@@ -154,11 +160,23 @@ impl At {
 /// The condition of a segment over `customers c`, with dates resolved against `at.as_of`.
 pub fn condition(seg: &Segment, at: &At) -> Expr {
     match seg {
-        Segment::And(items) => Expr::from(
-            items
-                .iter()
-                .fold(Cond::all(), |c, s| c.add(condition(s, at))),
-        ),
+        Segment::And(items) => {
+            let mut stats = Vec::new();
+            let mut all = Cond::all();
+            for item in items {
+                match item {
+                    Segment::Leaf(c) => match stats_leaf(c, at) {
+                        Some(t) => stats.push(t),
+                        None => all = all.add(leaf(c, at)),
+                    },
+                    other => all = all.add(condition(other, at)),
+                }
+            }
+            if !stats.is_empty() {
+                all = all.add(stats_exists(stats));
+            }
+            Expr::from(all)
+        }
         Segment::Or(items) => Expr::from(
             items
                 .iter()
@@ -196,7 +214,9 @@ fn leaf(c: &Condition, at: &At) -> Expr {
             }
         }
         Condition::Purchases(p) => purchases(p, at),
-        Condition::LastPurchase { within, days } => last_purchase(*within, *days, as_of),
+        Condition::LastPurchase { within, days } => {
+            stats_exists(vec![last_purchase_test(*within, *days, at)])
+        }
         Condition::Bought(b) => bought(b, as_of),
         Condition::Loyalty(metric, cmp) => loyalty(*metric, *cmp, as_of),
         Condition::Score(s) => {
@@ -254,32 +274,84 @@ fn leaf(c: &Condition, at: &At) -> Expr {
 /// a customer whose last sale is before the window has none in it, one whose last sale is in
 /// the window has one. Only a last sale after the window's end (an `as_of` in the past) needs
 /// the receipts, so the sub-select stays exact for any `as_of`.
-fn last_purchase(within: bool, days: u32, as_of: NaiveDate) -> Expr {
-    let span = kundo_core::segment::Window::LastDays(days).resolve(as_of);
+fn last_purchase_test(within: bool, days: u32, at: &At) -> StatsTest {
+    let span = kundo_core::segment::Window::LastDays(days).resolve(at.as_of);
     let (from, to) = span_times(&span);
+    let mut sale_in_window = Cond::all().add(col("m", "last_purchase").is_not_null());
+    if let Some(f) = from {
+        sale_in_window = sale_in_window.add(col("m", "last_purchase").gte(f));
+    }
+    if to < at.recorded_until {
+        sale_in_window = sale_in_window.add(last_sale_before(from, to));
+    }
+    let test = Expr::from(sale_in_window);
+    if within {
+        StatsTest {
+            test,
+            without_row: false,
+        }
+    } else {
+        StatsTest {
+            test: test.not(),
+            without_row: true,
+        }
+    }
+}
+
+/// The last sale is before `to`, or there is a sale in the window all the same (a correlated
+/// look at the receipts, only for customers who bought again after the window).
+fn last_sale_before(from: Option<DateTime<Utc>>, to: DateTime<Utc>) -> Cond {
     let mut later = Query::select();
     later
         .expr(Expr::val(1))
         .from_as("receipts", a("r"))
-        .and_where(col("r", "customer_id").equals((a("s"), a("customer_id"))))
+        .and_where(col("r", "customer_id").equals((a("m"), a("customer_id"))))
         .and_where(col("r", "kind").eq("sale"))
         .and_where(col("r", "occurred_at").lt(to));
     if let Some(f) = from {
         later.and_where(col("r", "occurred_at").gte(f));
     }
+    Cond::any()
+        .add(col("m", "last_purchase").lt(to))
+        .add(Expr::exists(later))
+}
+
+/// A test on the customer's one `customer_stats` row (alias `m`), and whether a customer
+/// without that row (no purchase ever) is a member.
+struct StatsTest {
+    test: Expr,
+    without_row: bool,
+}
+
+/// Tests on `customer_stats` of one AND group as one `[NOT] EXISTS`: one probe (or one
+/// (anti-)join on PostgreSQL) instead of one per condition. If any test needs the row, the
+/// member has it and passes all tests; if none does, the member has no row or passes all.
+fn stats_exists(tests: Vec<StatsTest>) -> Expr {
+    let all_without_row = tests.iter().all(|t| t.without_row);
+    let all = tests.into_iter().fold(Cond::all(), |c, t| c.add(t.test));
     let mut q = Query::select();
     q.expr(Expr::val(1))
-        .from_as("customer_stats", a("s"))
-        .and_where(col("s", "last_purchase").is_not_null())
-        .cond_where(
-            Cond::any()
-                .add(col("s", "last_purchase").lt(to))
-                .add(Expr::exists(later)),
-        );
-    if let Some(f) = from {
-        q.and_where(col("s", "last_purchase").gte(f));
+        .from_as("customer_stats", a("m"))
+        .and_where(col("m", "customer_id").eq(cid()));
+    if all_without_row {
+        q.and_where(Expr::from(all).not());
+        Expr::exists(q).not()
+    } else {
+        q.cond_where(all);
+        Expr::exists(q)
     }
-    member_of(q, "s", !within)
+}
+
+/// The leaf as a test on `customer_stats`, if it is one.
+fn stats_leaf(c: &Condition, at: &At) -> Option<StatsTest> {
+    match c {
+        Condition::Purchases(p) => match purchases_leaf(p, at) {
+            Figure::Stats(t) => Some(t),
+            Figure::Other(_) => None,
+        },
+        Condition::LastPurchase { within, days } => Some(last_purchase_test(*within, *days, at)),
+        _ => None,
+    }
 }
 
 fn field(f: &FieldCond, as_of: NaiveDate) -> Expr {
@@ -334,9 +406,27 @@ struct Source {
     receipts: &'static str,
     revenue: &'static str,
     online_revenue: &'static str,
+    /// At most one row per customer: the figure is a row expression, no aggregate.
+    one_row: bool,
+    /// The row is the customer's `customer_stats` (alias `m`).
+    stats: bool,
 }
 
 fn purchases(p: &Purchases, at: &At) -> Expr {
+    match purchases_leaf(p, at) {
+        Figure::Stats(t) => stats_exists(vec![t]),
+        Figure::Other(e) => e,
+    }
+}
+
+/// A purchase condition: a test on `customer_stats` (combinable with its siblings) or any
+/// other expression.
+enum Figure {
+    Stats(StatsTest),
+    Other(Expr),
+}
+
+fn purchases_leaf(p: &Purchases, at: &At) -> Figure {
     let span = p.window.map(|w| w.resolve(at.as_of));
     let rolling = p.store.is_none() && span.as_ref().is_some_and(|s| at.rolling_covers(s));
     let use_receipts = match (&p.store, &span) {
@@ -368,6 +458,8 @@ fn purchases(p: &Purchases, at: &At) -> Expr {
             receipts: "CASE WHEN r.kind = 'sale' THEN 1 ELSE 0 END",
             revenue: "r.total_amount",
             online_revenue: "CASE WHEN r.channel = 'online' THEN r.total_amount ELSE 0 END",
+            one_row: false,
+            stats: false,
         }
     } else if let Some(store) = &p.store {
         let mut q = Query::select();
@@ -379,6 +471,8 @@ fn purchases(p: &Purchases, at: &At) -> Expr {
             receipts: "st.receipts",
             revenue: "st.revenue",
             online_revenue: "0",
+            one_row: true,
+            stats: false,
         }
     } else if rolling {
         let mut q = Query::select();
@@ -397,6 +491,8 @@ fn purchases(p: &Purchases, at: &At) -> Expr {
             receipts,
             revenue,
             online_revenue: "m.online_revenue_12m",
+            one_row: true,
+            stats: true,
         }
     } else {
         let (table, alias) = if span.is_some() {
@@ -427,22 +523,61 @@ fn purchases(p: &Purchases, at: &At) -> Expr {
             receipts,
             revenue,
             online_revenue: "m.online_revenue",
+            one_row: span.is_none(),
+            stats: span.is_none(),
         }
     };
-    let rec = format!("CAST(SUM({}) AS BIGINT)", src.receipts);
-    let rev = format!("CAST(SUM({}) AS BIGINT)", src.revenue);
+    let sum = |e: &str| {
+        if src.one_row {
+            format!("({e})")
+        } else {
+            format!("CAST(SUM({e}) AS BIGINT)")
+        }
+    };
+    let (rec, rev) = (sum(src.receipts), sum(src.revenue));
     let sql = match p.metric {
         PurchaseMetric::Revenue => rev,
         PurchaseMetric::Receipts => rec,
         PurchaseMetric::AverageBasket => format!("COALESCE({rev} / NULLIF({rec}, 0), 0)"),
         PurchaseMetric::OnlineShare => format!(
-            "CASE WHEN {rev} > 0 THEN CAST(SUM({}) AS BIGINT) * 1000 / {rev} ELSE 0 END",
-            src.online_revenue
+            "CASE WHEN {rev} > 0 THEN {} * 1000 / {rev} ELSE 0 END",
+            sum(src.online_revenue)
         ),
     };
+    if src.stats {
+        return Figure::Stats(StatsTest {
+            test: compare(Expr::cust(sql), p.cmp.cmp, p.cmp.value),
+            without_row: p.cmp.test(0),
+        });
+    }
     let customer = src.customer.clone();
     let select = std::mem::replace(&mut src.select, Query::select());
-    figure(select, customer, sql, p.cmp)
+    Figure::Other(if src.one_row {
+        one_row_figure(select, customer, sql, p.cmp)
+    } else {
+        figure(select, customer, sql, p.cmp)
+    })
+}
+
+/// A figure of a table with at most one row per customer, as `[NOT] EXISTS`: PostgreSQL turns
+/// these into (anti-)joins, where a correlated scalar sub-select runs once per customer (at 1M
+/// customers 3.7 s against 0.55 s for seed 1). Where 0 satisfies the comparison, customers
+/// without a row are members: `NOT EXISTS (row whose figure fails)`.
+fn one_row_figure(
+    mut sub: SelectStatement,
+    customer: Expr,
+    figure_sql: String,
+    cmp: Comparison,
+) -> Expr {
+    let test = compare(Expr::cust(figure_sql), cmp.cmp, cmp.value);
+    sub.expr(Expr::val(1)).and_where(customer.eq(cid()));
+    if cmp.test(0) {
+        sub.and_where(test.not());
+        Expr::exists(sub).not()
+    } else {
+        sub.and_where(test);
+        Expr::exists(sub)
+    }
 }
 
 fn bought(b: &Bought, as_of: NaiveDate) -> Expr {
@@ -645,17 +780,21 @@ pub async fn preview(
     as_of: NaiveDate,
     limit: u64,
 ) -> crate::Result<(i64, Vec<Member>)> {
-    // The count runs over ids only; the member columns (and the address join) are fetched for
-    // the page alone, not for every member the window function has to see.
+    // The members are materialised once (a CTE), counted, and the first page joined to the
+    // member columns (and the address). Not `COUNT(*) OVER () … ORDER BY id LIMIT n`: the
+    // LIMIT made PostgreSQL choose a fast-start nested-loop plan that still had to visit every
+    // member (seed 1 at 1M customers: 1.7 s instead of 0.3 s with hash joins).
     let at = At::load(db, as_of).await?;
     let mut ids = base(seg, &at);
-    ids.expr(cid())
-        .expr_as(Expr::cust("COUNT(*) OVER ()"), a("total"))
-        .order_by((a("c"), a("id")), Order::Asc)
+    ids.expr_as(cid(), a("id"));
+    let mut page = Query::select();
+    page.column(a("id"))
+        .from(a("members"))
+        .order_by(a("id"), Order::Asc)
         .limit(Ord::max(limit, 1));
     let mut q = Query::select();
-    q.expr(col("p", "total"))
-        .from_subquery(ids, a("p"))
+    q.expr_as(Expr::cust("(SELECT COUNT(*) FROM members)"), a("total"))
+        .from_subquery(page, a("p"))
         .join_as(
             JoinType::InnerJoin,
             a("customers"),
@@ -663,6 +802,12 @@ pub async fn preview(
             col("c", "id").equals((a("p"), a("id"))),
         );
     with_member_columns(&mut q, 0, Ord::max(limit, 1));
+    let members = CommonTableExpression::new()
+        .query(ids)
+        .table_name(a("members"))
+        .materialized(true)
+        .to_owned();
+    let q = q.with(WithClause::new().cte(members).to_owned());
     let rows: Vec<MemberWithTotal> = with_db!(db, c, pg => {
         let (sql, values) = if pg { q.build_sqlx(PostgresQueryBuilder) } else { q.build_sqlx(SqliteQueryBuilder) };
         sqlx::query_as_with(AssertSqlSafe(sql), values).fetch_all(&mut *c).await?
@@ -973,6 +1118,50 @@ mod tests {
     }
 
     #[test]
+    fn conditions_on_the_customer_figures_of_one_and_group_read_the_row_once() {
+        let rolled = At {
+            as_of: as_of(),
+            rolling: Some(("2025-07".into(), "2026-06".into())),
+            recorded_until: DateTime::<Utc>::MAX_UTC,
+        };
+        let (sql, _) = render(
+            &seg(json!({"and": [
+                {"purchases": {"metric": "revenue", "window": {"last_months": 12}, "op": "gte", "value": 100000}},
+                {"purchases": {"metric": "receipts", "op": "lte", "value": 3}},
+                {"last_purchase": {"op": "before", "days": 60}},
+                {"field": "gender", "op": "eq", "value": "female"}
+            ]})),
+            &rolled,
+            false,
+        );
+        assert_eq!(sql.matches("\"customer_stats\"").count(), 1, "{sql}");
+        assert!(
+            !sql.contains("NOT EXISTS(SELECT ? FROM \"customer_stats\""),
+            "{sql}"
+        );
+        // Only conditions that customers without purchases meet: NOT EXISTS of a failing row.
+        let (sql, _) = render(
+            &seg(json!({"and": [
+                {"purchases": {"metric": "receipts", "op": "lte", "value": 3}},
+                {"last_purchase": {"op": "before", "days": 60}}
+            ]})),
+            &rolled,
+            false,
+        );
+        assert_eq!(sql.matches("\"customer_stats\"").count(), 1, "{sql}");
+        assert!(sql.contains("NOT EXISTS"), "{sql}");
+        // As of today no sale lies after the window: no look at the receipts.
+        let today = At {
+            recorded_until: day_start(as_of()),
+            ..rolled.clone()
+        };
+        let lapsed = seg(json!({"last_purchase": {"op": "before", "days": 60}}));
+        assert!(render(&lapsed, &rolled, false).0.contains("\"receipts\""));
+        let (sql, _) = render(&lapsed, &today, false);
+        assert!(!sql.contains("\"receipts\""), "{sql}");
+    }
+
+    #[test]
     fn figures_come_from_the_cheapest_exact_source() {
         let src = |v| render(&seg(v), &At::day(as_of()), false).0;
         let s = src(json!({"purchases": {"metric": "revenue", "op": "gte", "value": 1}}));
@@ -985,6 +1174,7 @@ mod tests {
         let rolled = At {
             as_of: as_of(),
             rolling: Some(("2025-07".into(), "2026-06".into())),
+            recorded_until: DateTime::<Utc>::MAX_UTC,
         };
         let twelve = seg(
             json!({"purchases": {"metric": "revenue", "window": {"last_months": 12}, "op": "gte", "value": 1}}),
@@ -997,6 +1187,7 @@ mod tests {
         let stale = At {
             as_of: as_of(),
             rolling: Some(("2025-06".into(), "2026-05".into())),
+            recorded_until: DateTime::<Utc>::MAX_UTC,
         };
         let s = render(&twelve, &stale, false).0;
         assert!(s.contains("customer_monthly") && !s.contains("_12m"), "{s}");
@@ -1019,9 +1210,19 @@ mod tests {
         assert!(s.contains("customer_stores"), "{s}");
         // 0 <= 3 holds: customers without any figures are members, through COALESCE in the
         // correlated sub-select.
-        let s = src(json!({"purchases": {"metric": "receipts", "op": "lte", "value": 3}}));
+        let s = src(
+            json!({"purchases": {"metric": "receipts", "window": {"last_months": 6}, "op": "lte", "value": 3}}),
+        );
         assert!(
             s.contains("COALESCE(") && s.contains("= \"c\".\"id\""),
+            "{s}"
+        );
+        // One row per customer: (anti-)joins, no aggregate; without a row the figure is 0.
+        let s = src(json!({"purchases": {"metric": "receipts", "op": "lte", "value": 3}}));
+        assert!(s.contains("NOT EXISTS") && !s.contains("SUM("), "{s}");
+        let s = src(json!({"purchases": {"metric": "revenue", "op": "gte", "value": 1}}));
+        assert!(
+            s.contains("EXISTS") && !s.contains("NOT EXISTS") && !s.contains("SUM("),
             "{s}"
         );
     }
