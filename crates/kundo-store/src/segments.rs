@@ -323,22 +323,28 @@ struct StatsTest {
     without_row: bool,
 }
 
-/// Tests on `customer_stats` of one AND group as one `[NOT] EXISTS`: one probe (or one
-/// (anti-)join on PostgreSQL) instead of one per condition. If any test needs the row, the
-/// member has it and passes all tests; if none does, the member has no row or passes all.
+/// Tests on `customer_stats` of one AND group as one condition: one probe (or one join)
+/// instead of one per test. If any test needs the row, the member has it and passes all tests:
+/// `c.id IN (SELECT customer_id FROM customer_stats WHERE …)`, which lets SQLite scan the
+/// narrow stats table once and look the customers up by id (seed 1 at 1M customers: 0.29 s
+/// instead of 0.79 s probing per customer) and is a semi-join on PostgreSQL. If no test needs
+/// the row, the member has no row or passes all: `NOT EXISTS` of a failing row (an anti-join;
+/// never `NOT IN`, see ADR 7).
 fn stats_exists(tests: Vec<StatsTest>) -> Expr {
     let all_without_row = tests.iter().all(|t| t.without_row);
-    let all = tests.into_iter().fold(Cond::all(), |c, t| c.add(t.test));
+    let all = tests
+        .into_iter()
+        .fold(Cond::all(), |c, t| c.add(t.test));
     let mut q = Query::select();
-    q.expr(Expr::val(1))
-        .from_as("customer_stats", a("m"))
-        .and_where(col("m", "customer_id").eq(cid()));
+    q.from_as("customer_stats", a("m"));
     if all_without_row {
-        q.and_where(Expr::from(all).not());
+        q.expr(Expr::val(1))
+            .and_where(col("m", "customer_id").eq(cid()))
+            .and_where(Expr::from(all).not());
         Expr::exists(q).not()
     } else {
-        q.cond_where(all);
-        Expr::exists(q)
+        q.expr(col("m", "customer_id")).cond_where(all);
+        cid().in_subquery(q)
     }
 }
 
@@ -1222,7 +1228,9 @@ mod tests {
         assert!(s.contains("NOT EXISTS") && !s.contains("SUM("), "{s}");
         let s = src(json!({"purchases": {"metric": "revenue", "op": "gte", "value": 1}}));
         assert!(
-            s.contains("EXISTS") && !s.contains("NOT EXISTS") && !s.contains("SUM("),
+            s.contains("\"c\".\"id\" IN (SELECT \"m\".\"customer_id\" FROM \"customer_stats\"")
+                && !s.contains("NOT EXISTS")
+                && !s.contains("SUM("),
             "{s}"
         );
     }

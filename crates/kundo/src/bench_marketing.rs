@@ -37,7 +37,7 @@ fn day_start(d: NaiveDate) -> chrono::DateTime<Utc> {
     Utc.from_utc_datetime(&d.and_hms_opt(0, 0, 0).unwrap_or_default())
 }
 
-/// Numbered placeholders for PostgreSQL, `?` for SQLite.
+/// `$N` for PostgreSQL, `?N` for SQLite (numbered, so a query may use them out of order).
 fn placeholders(sql: &str, pg: bool) -> String {
     if pg {
         sql.to_string()
@@ -46,9 +46,6 @@ fn placeholders(sql: &str, pg: bool) -> String {
         let mut chars = sql.chars().peekable();
         while let Some(c) = chars.next() {
             if c == '$' {
-                while chars.peek().is_some_and(char::is_ascii_digit) {
-                    chars.next();
-                }
                 out.push('?');
             } else {
                 out.push(c);
