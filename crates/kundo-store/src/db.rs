@@ -168,6 +168,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "category figures",
         include_str!("../migrations/sqlite/0008_category_figures.sql"),
     ),
+    (
+        9,
+        "category totals",
+        include_str!("../migrations/sqlite/0009_category_totals.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -209,6 +214,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         8,
         "category figures",
         include_str!("../migrations/postgres/0008_category_figures.sql"),
+    ),
+    (
+        9,
+        "category totals",
+        include_str!("../migrations/postgres/0009_category_totals.sql"),
     ),
 ];
 

@@ -196,6 +196,10 @@ async fn add_categories<'r>(
                 .or_default() += 1;
         }
     }
+    let mut totals: BTreeMap<(i64, &str), i64> = BTreeMap::new();
+    for ((customer, category, _), n) in &counts {
+        *totals.entry((*customer, category)).or_default() += n;
+    }
     // Sorted keys: concurrent batches lock the rows in the same order (no deadlock).
     let rows: Vec<Vec<Val>> = counts
         .into_iter()
@@ -209,6 +213,18 @@ async fn add_categories<'r>(
         &["customer_id", "category", "month", "receipts"],
         rows,
         " ON CONFLICT (customer_id, category, month) DO UPDATE SET receipts = customer_categories.receipts + excluded.receipts",
+    )
+    .await?;
+    let rows: Vec<Vec<Val>> = totals
+        .into_iter()
+        .map(|((customer, category), n)| vec![customer.into(), category.into(), n.into()])
+        .collect();
+    crate::rows::upsert_rows(
+        db,
+        "customer_category_totals",
+        &["customer_id", "category", "receipts"],
+        rows,
+        " ON CONFLICT (customer_id, category) DO UPDATE SET receipts = customer_category_totals.receipts + excluded.receipts",
     )
     .await
 }

@@ -13,9 +13,9 @@
 //! for a store); the last 12 months while the rolling figures cover them → the `*_12m` columns
 //! of `customer_stats`; other whole months → `customer_monthly`; a window with day precision, or
 //! a store together with a window or a channel → `receipts`. "Last purchase" reads
-//! `customer_stats.last_purchase`. Categories bought, ever or in whole months, read
-//! `customer_categories`; SKUs and day-precise windows read `receipt_lines` (joined to
-//! `receipts` only when a window asks for dates).
+//! `customer_stats.last_purchase`. Categories bought ever read `customer_category_totals`, in
+//! whole months `customer_categories`; SKUs and day-precise windows read `receipt_lines`
+//! (joined to `receipts` only when a window asks for dates).
 
 use chrono::{DateTime, NaiveDate, Utc};
 use kundo_core::segment::{
@@ -632,19 +632,28 @@ fn bought(b: &Bought, as_of: NaiveDate) -> Expr {
     if b.negate { found.not() } else { found }
 }
 
-/// A category in whole months (or ever) from `customer_categories`: sales per customer,
-/// category and month, one primary-key range per customer.
+/// A category ever (from `customer_category_totals`) or in whole months (from
+/// `customer_categories`: sales per customer, category and month, one key range per customer).
 fn bought_category(category: &str, span: Option<Span>, min_times: i64, negate: bool) -> Expr {
+    let Some(span) = span else {
+        // Ever: one row per customer and category, so a (semi-/anti-)join on PostgreSQL.
+        let mut q = Query::select();
+        q.expr(Expr::val(1))
+            .from_as("customer_category_totals", a("k"))
+            .and_where(col("k", "customer_id").eq(cid()))
+            .and_where(col("k", "category").eq(category))
+            .and_where(col("k", "receipts").gte(Ord::max(min_times, 1)));
+        let found = Expr::exists(q);
+        return if negate { found.not() } else { found };
+    };
     let mut q = Query::select();
     q.from_as("customer_categories", a("k"))
         .and_where(col("k", "customer_id").eq(cid()))
         .and_where(col("k", "category").eq(category));
-    if let Some(s) = span {
-        let (from, to) = s.months();
-        q.and_where(col("k", "month").lte(to));
-        if let Some(f) = from {
-            q.and_where(col("k", "month").gte(f));
-        }
+    let (from, to) = span.months();
+    q.and_where(col("k", "month").lte(to));
+    if let Some(f) = from {
+        q.and_where(col("k", "month").gte(f));
     }
     let found = if min_times <= 1 {
         q.expr(Expr::cust("1"));
@@ -1096,7 +1105,7 @@ mod tests {
             true,
         );
         assert!(
-            !sql.contains("JOIN") && sql.contains("customer_categories"),
+            !sql.contains("JOIN") && sql.contains("customer_category_totals"),
             "{sql}"
         );
         let (sql, _) = render(
