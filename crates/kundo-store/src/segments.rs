@@ -332,9 +332,7 @@ struct StatsTest {
 /// never `NOT IN`, see ADR 7).
 fn stats_exists(tests: Vec<StatsTest>) -> Expr {
     let all_without_row = tests.iter().all(|t| t.without_row);
-    let all = tests
-        .into_iter()
-        .fold(Cond::all(), |c, t| c.add(t.test));
+    let all = tests.into_iter().fold(Cond::all(), |c, t| c.add(t.test));
     let mut q = Query::select();
     q.from_as("customer_stats", a("m"));
     if all_without_row {
