@@ -42,16 +42,7 @@ fn placeholders(sql: &str, pg: bool) -> String {
     if pg {
         sql.to_string()
     } else {
-        let mut out = String::with_capacity(sql.len());
-        let mut chars = sql.chars().peekable();
-        while let Some(c) = chars.next() {
-            if c == '$' {
-                out.push('?');
-            } else {
-                out.push(c);
-            }
-        }
-        out
+        sql.replace('$', "?")
     }
 }
 
