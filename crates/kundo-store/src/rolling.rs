@@ -24,26 +24,31 @@ pub fn months_for(as_of: NaiveDate) -> (String, String) {
     (from.unwrap_or_default(), to)
 }
 
+/// The stored window as is (empty months before the first roll), with the row lock that
+/// PostgreSQL should take (`""`, `" FOR SHARE"`, `" FOR UPDATE"`; SQLite's writer lock serialises).
+async fn read_window(
+    db: &mut Db<'_>,
+    pg_lock: &'static str,
+) -> crate::Result<Option<(String, String)>> {
+    Ok(with_db!(db, c, pg => {
+        let lock = if pg { pg_lock } else { "" };
+        let sql = format!("SELECT from_month, to_month FROM rolling_window WHERE id = 1{lock}");
+        sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_optional(&mut *c).await?
+    }))
+}
+
 /// The months the rolling figures cover, `None` before the first roll.
 pub async fn current(db: &mut Db<'_>) -> crate::Result<Option<(String, String)>> {
-    let row: Option<(String, String)> = with_db!(db, c, _pg => {
-        sqlx::query_as("SELECT from_month, to_month FROM rolling_window WHERE id = 1")
-            .fetch_optional(&mut *c).await?
-    });
-    Ok(row.filter(|(from, _)| !from.is_empty()))
+    Ok(read_window(db, "")
+        .await?
+        .filter(|(from, _)| !from.is_empty()))
 }
 
 /// The window for a writer of the figures, locked against a concurrent roll (PostgreSQL).
 pub(crate) async fn lock_shared(db: &mut Db<'_>) -> crate::Result<Option<(String, String)>> {
-    let row: Option<(String, String)> = with_db!(db, c, pg => {
-        let sql = if pg {
-            "SELECT from_month, to_month FROM rolling_window WHERE id = 1 FOR SHARE"
-        } else {
-            "SELECT from_month, to_month FROM rolling_window WHERE id = 1"
-        };
-        sqlx::query_as(sql).fetch_optional(&mut *c).await?
-    });
-    Ok(row.filter(|(from, _)| !from.is_empty()))
+    Ok(read_window(db, " FOR SHARE")
+        .await?
+        .filter(|(from, _)| !from.is_empty()))
 }
 
 /// Does `month` fall into the window?
@@ -57,14 +62,7 @@ pub(crate) fn covers(window: &Option<(String, String)>, month: &str) -> bool {
 /// Answers whether it rolled. Run it in a write transaction.
 pub async fn roll(db: &mut Db<'_>, as_of: NaiveDate) -> crate::Result<bool> {
     let (from, to) = months_for(as_of);
-    let locked: Option<(String, String)> = with_db!(db, c, pg => {
-        let sql = if pg {
-            "SELECT from_month, to_month FROM rolling_window WHERE id = 1 FOR UPDATE"
-        } else {
-            "SELECT from_month, to_month FROM rolling_window WHERE id = 1"
-        };
-        sqlx::query_as(sql).fetch_optional(&mut *c).await?
-    });
+    let locked = read_window(db, " FOR UPDATE").await?;
     if locked.as_ref() == Some(&(from.clone(), to.clone())) {
         return Ok(false);
     }
