@@ -165,9 +165,9 @@ pub fn condition(seg: &Segment, at: &At) -> Expr {
             let mut all = Cond::all();
             for item in items {
                 match item {
-                    Segment::Leaf(c) => match stats_leaf(c, at) {
-                        Some(t) => stats.push(t),
-                        None => all = all.add(leaf(c, at)),
+                    Segment::Leaf(c) => match classify(c, at) {
+                        Figure::Stats(t) => stats.push(t),
+                        Figure::Other(e) => all = all.add(e),
                     },
                     other => all = all.add(condition(other, at)),
                 }
@@ -346,15 +346,15 @@ fn stats_exists(tests: Vec<StatsTest>) -> Expr {
     }
 }
 
-/// The leaf as a test on `customer_stats`, if it is one.
-fn stats_leaf(c: &Condition, at: &At) -> Option<StatsTest> {
+/// A leaf as a test on `customer_stats` if it is one (so that an AND group can combine it with
+/// its siblings), otherwise as its expression.
+fn classify(c: &Condition, at: &At) -> Figure {
     match c {
-        Condition::Purchases(p) => match purchases_leaf(p, at) {
-            Figure::Stats(t) => Some(t),
-            Figure::Other(_) => None,
-        },
-        Condition::LastPurchase { within, days } => Some(last_purchase_test(*within, *days, at)),
-        _ => None,
+        Condition::Purchases(p) => purchases_leaf(p, at),
+        Condition::LastPurchase { within, days } => {
+            Figure::Stats(last_purchase_test(*within, *days, at))
+        }
+        other => Figure::Other(leaf(other, at)),
     }
 }
 
@@ -423,7 +423,7 @@ fn purchases(p: &Purchases, at: &At) -> Expr {
     }
 }
 
-/// A purchase condition: a test on `customer_stats` (combinable with its siblings) or any
+/// A leaf: a test on `customer_stats` (combinable with its siblings) or any
 /// other expression.
 enum Figure {
     Stats(StatsTest),
