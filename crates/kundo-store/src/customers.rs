@@ -275,7 +275,7 @@ fn phone_rows(customer_id: i64, phones: &[Phone]) -> Vec<Vec<Val>> {
 const PHONE_COLUMNS: &[&str] = &["customer_id", "kind", "number"];
 
 async fn insert_search_docs(db: &mut Db<'_>, docs: Vec<Vec<Val>>) -> crate::Result<()> {
-    let pg = matches!(db, Db::Postgres(_));
+    let pg = db.is_postgres();
     let columns: &[&'static str] = if pg {
         &["customer_id", "doc"]
     } else {

@@ -100,6 +100,13 @@ pub enum Db<'a> {
     Postgres(&'a mut PgConnection),
 }
 
+impl Db<'_> {
+    /// For the few statements that differ between the backends.
+    pub fn is_postgres(&self) -> bool {
+        matches!(self, Db::Postgres(_))
+    }
+}
+
 /// Runs `$body` with `$c` bound to the backend's connection and `$pg` telling which one it is.
 /// The body is compiled once per backend.
 #[macro_export]
@@ -173,6 +180,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "category totals",
         include_str!("../migrations/sqlite/0009_category_totals.sql"),
     ),
+    (
+        10,
+        "figure tables by customer",
+        include_str!("../migrations/sqlite/0010_figure_tables_by_customer.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -219,6 +231,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         9,
         "category totals",
         include_str!("../migrations/postgres/0009_category_totals.sql"),
+    ),
+    (
+        10,
+        "figure tables by customer",
+        include_str!("../migrations/postgres/0010_figure_tables_by_customer.sql"),
     ),
 ];
 
@@ -273,6 +290,10 @@ impl Store {
                 .synchronous(SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(30))
                 .pragma("cache_size", "-32000")
+                // Reads through a memory map instead of a system call and a copy per page: the
+                // segment previews probe the figure tables once per candidate (ADR 9). 2 GiB is
+                // SQLite's compiled-in ceiling; beyond it pages are read as before.
+                .pragma("mmap_size", "2147418112")
                 .pragma("temp_store", "memory");
             let pool = SqlitePoolOptions::new()
                 .max_connections(size.max_connections)

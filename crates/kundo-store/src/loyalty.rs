@@ -101,7 +101,7 @@ pub async fn insert_receipts(
             "response",
             "created_at",
         ];
-        let pg = matches!(db, Db::Postgres(_));
+        let pg = db.is_postgres();
         let mut sql = format!("INSERT INTO receipts ({}) VALUES ", columns.join(", "));
         let mut n = 0;
         for (r, _) in chunk.iter().enumerate() {
@@ -370,7 +370,7 @@ async fn add_to_balances(
     let mut out = HashMap::with_capacity(deltas.len());
     let items: Vec<(i64, i64)> = deltas.iter().map(|(k, v)| (*k, *v)).collect();
     for chunk in items.chunks(5000) {
-        let pg = matches!(db, Db::Postgres(_));
+        let pg = db.is_postgres();
         let mut sql = String::from("INSERT INTO points_accounts (customer_id, balance) VALUES ");
         for i in 0..chunk.len() {
             if i > 0 {
@@ -517,7 +517,7 @@ pub async fn add_purchases(db: &mut Db<'_>, deltas: &[PurchaseDelta]) -> crate::
             e.1 += d.amount;
         }
     }
-    let pg = matches!(db, Db::Postgres(_));
+    let pg = db.is_postgres();
     let (least, greatest) = if pg {
         ("LEAST", "GREATEST")
     } else {

@@ -174,7 +174,7 @@ pub async fn move_owned(
 
 /// Adds the duplicate's purchase figures to the survivor's and removes them from the tombstone.
 async fn move_figures(db: &mut Db<'_>, from: i64, to: i64) -> crate::Result<()> {
-    let pg = matches!(db, Db::Postgres(_));
+    let pg = db.is_postgres();
     let (least, greatest) = if pg {
         ("LEAST", "GREATEST")
     } else {

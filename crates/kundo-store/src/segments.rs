@@ -161,17 +161,8 @@ impl At {
 pub fn condition(seg: &Segment, at: &At) -> Expr {
     match seg {
         Segment::And(items) => {
-            let mut stats = Vec::new();
-            let mut all = Cond::all();
-            for item in items {
-                match item {
-                    Segment::Leaf(c) => match classify(c, at) {
-                        Figure::Stats(t) => stats.push(t),
-                        Figure::Other(e) => all = all.add(e),
-                    },
-                    other => all = all.add(condition(other, at)),
-                }
-            }
+            let (stats, others) = and_parts(items, at);
+            let mut all = others.into_iter().fold(Cond::all(), Cond::add);
             if !stats.is_empty() {
                 all = all.add(stats_exists(stats));
             }
@@ -184,6 +175,56 @@ pub fn condition(seg: &Segment, at: &At) -> Expr {
         ),
         Segment::Not(inner) => condition(inner, at).not(),
         Segment::Leaf(c) => leaf(c, at),
+    }
+}
+
+/// The items of an AND group: the tests on `customer_stats` among its leaves (to be combined
+/// into one condition) and the other conditions.
+fn and_parts(items: &[Segment], at: &At) -> (Vec<StatsTest>, Vec<Expr>) {
+    let mut stats = Vec::new();
+    let mut others = Vec::new();
+    for item in items {
+        match item {
+            Segment::Leaf(c) => match classify(c, at) {
+                Figure::Stats(t) => stats.push(t),
+                Figure::Other(e) => others.push(e),
+            },
+            other => others.push(condition(other, at)),
+        }
+    }
+    (stats, others)
+}
+
+/// A segment whose members must have a `customer_stats` row (its top level tests a figure that
+/// customers without purchases fail), split into the tests on that row and the rest — unless a
+/// condition reads a column of `customers` itself, which needs the customer's row anyway.
+fn stats_rooted(seg: &Segment, at: &At) -> Option<(Cond, Vec<Expr>)> {
+    if reads_customer_columns(seg) {
+        return None;
+    }
+    let (stats, others) = match seg {
+        Segment::And(items) => and_parts(items, at),
+        Segment::Leaf(c) => match classify(c, at) {
+            Figure::Stats(t) => (vec![t], Vec::new()),
+            Figure::Other(_) => return None,
+        },
+        Segment::Or(_) | Segment::Not(_) => return None,
+    };
+    if stats.iter().all(|t| t.without_row) {
+        return None;
+    }
+    let tests = stats.into_iter().fold(Cond::all(), |c, t| c.add(t.test));
+    Some((tests, others))
+}
+
+/// Does a condition of the tree read a column of `customers` other than its id?
+fn reads_customer_columns(seg: &Segment) -> bool {
+    match seg {
+        Segment::And(items) | Segment::Or(items) => items.iter().any(reads_customer_columns),
+        Segment::Not(inner) => reads_customer_columns(inner),
+        Segment::Leaf(Condition::Field(FieldCond::Text(field, _))) => !field.is_address(),
+        Segment::Leaf(Condition::Field(_)) => true,
+        Segment::Leaf(_) => false,
     }
 }
 
@@ -693,7 +734,8 @@ fn loyalty(metric: LoyaltyMetric, cmp: Comparison, as_of: NaiveDate) -> Expr {
     }
 }
 
-/// The members query: active customers matching `seg`.
+/// The members query over `customers c`: active customers matching `seg`, with the customer's
+/// columns at hand (lists and exports page over it in id order).
 fn base(seg: &Segment, at: &At) -> SelectStatement {
     let mut q = Query::select();
     q.from_as("customers", a("c"))
@@ -702,9 +744,44 @@ fn base(seg: &Segment, at: &At) -> SelectStatement {
     q
 }
 
-/// The SQL and the number of bound values for a segment (for tests and `EXPLAIN`).
+/// The members' ids (as `c.id`), for counting, previews and snapshots. A segment whose members
+/// must have purchases and that reads no column of `customers` is evaluated over
+/// `customer_stats` alone: the figure tests filter the scan, the other conditions probe by id,
+/// and inactive (merged) customers are excluded through the small partial index
+/// `customers_inactive` instead of a look at every candidate's `customers` row (ADR 9).
+fn member_ids(seg: &Segment, at: &At, pg: bool) -> SelectStatement {
+    let Some((tests, others)) = stats_rooted(seg, at) else {
+        return base(seg, at);
+    };
+    let mut rows = Query::select();
+    rows.expr_as(col("m", "customer_id"), a("id"))
+        .from_as("customer_stats", a("m"))
+        .cond_where(tests);
+    let mut inactive = Query::select();
+    inactive
+        .expr(col("x", "id"))
+        .from_as("customers", a("x"))
+        .and_where(col("x", "status").ne("active"));
+    // PostgreSQL turns NOT EXISTS into a hashed anti-join over the partial index; SQLite plans
+    // the same NOT EXISTS as a probe into `customers` per candidate, but builds the NOT IN list
+    // once from the partial index (ids are never NULL, so NOT IN means the same).
+    let active = if pg {
+        inactive.and_where(col("x", "id").equals((a("c"), a("id"))));
+        Expr::exists(inactive).not()
+    } else {
+        cid().not_in_subquery(inactive)
+    };
+    let mut q = Query::select();
+    q.from_subquery(rows, a("c")).and_where(active);
+    for e in others {
+        q.and_where(e);
+    }
+    q
+}
+
+/// The SQL and the number of bound values for a segment's member ids (for tests and `EXPLAIN`).
 pub fn render(seg: &Segment, at: &At, pg: bool) -> (String, usize) {
-    let mut q = base(seg, at);
+    let mut q = member_ids(seg, at, pg);
     q.expr(cid());
     let (sql, values) = if pg {
         q.build(PostgresQueryBuilder)
@@ -717,7 +794,7 @@ pub fn render(seg: &Segment, at: &At, pg: bool) -> (String, usize) {
 /// Number of members on `as_of`.
 pub async fn count(db: &mut Db<'_>, seg: &Segment, as_of: NaiveDate) -> crate::Result<i64> {
     let at = At::load(db, as_of).await?;
-    let mut q = base(seg, &at);
+    let mut q = member_ids(seg, &at, db.is_postgres());
     q.expr(Expr::cust("COUNT(*)"));
     Ok(with_db!(db, c, pg => {
         let (sql, values) = if pg { q.build_sqlx(PostgresQueryBuilder) } else { q.build_sqlx(SqliteQueryBuilder) };
@@ -798,7 +875,7 @@ pub async fn preview(
     // LIMIT made PostgreSQL choose a fast-start nested-loop plan that still had to visit every
     // member (seed 1 at 1M customers: 1.7 s instead of 0.3 s with hash joins).
     let at = At::load(db, as_of).await?;
-    let mut ids = base(seg, &at);
+    let mut ids = member_ids(seg, &at, db.is_postgres());
     ids.expr_as(cid(), a("id"));
     let mut page = Query::select();
     page.column(a("id"))
@@ -970,7 +1047,7 @@ pub async fn take_snapshot(
             .bind(segment_id).bind(now).fetch_one(&mut *c).await?
     });
     let at = At::load(db, as_of).await?;
-    let mut select = base(seg, &at);
+    let mut select = member_ids(seg, &at, db.is_postgres());
     select.expr(Expr::val(id)).expr(cid());
     let mut insert = Query::insert();
     insert
@@ -1175,6 +1252,67 @@ mod tests {
     }
 
     #[test]
+    fn members_who_must_have_bought_are_read_from_the_figures_alone() {
+        let at = At::day(as_of());
+        let lapsed_big_spenders = seg(json!({"and": [
+            {"purchases": {"metric": "revenue", "op": "gte", "value": 100000}},
+            {"purchases": {"metric": "receipts", "store": "WEB", "op": "gte", "value": 1}},
+            {"last_purchase": {"op": "before", "days": 60}}
+        ]}));
+        let stats_root = "FROM (SELECT \"m\".\"customer_id\" AS \"id\" FROM \"customer_stats\"";
+        let (sql, _) = render(&lapsed_big_spenders, &at, false);
+        assert!(sql.contains(stats_root), "{sql}");
+        assert!(
+            sql.contains("\"c\".\"id\" NOT IN (SELECT \"x\".\"id\" FROM \"customers\" AS \"x\" WHERE \"x\".\"status\" <> ?)"),
+            "{sql}"
+        );
+        assert!(!sql.contains("\"customers\" AS \"c\""), "{sql}");
+        let (sql, _) = render(&lapsed_big_spenders, &at, true);
+        assert!(sql.contains(stats_root), "{sql}");
+        assert!(
+            sql.contains("NOT EXISTS(SELECT \"x\".\"id\" FROM \"customers\" AS \"x\" WHERE \"x\".\"status\" <> $"),
+            "{sql}"
+        );
+        // A single figure leaf is enough.
+        let (sql, _) = render(
+            &seg(json!({"purchases": {"metric": "revenue", "op": "gte", "value": 1}})),
+            &at,
+            false,
+        );
+        assert!(sql.contains(stats_root), "{sql}");
+        // The customer's own columns, a group that customers without purchases can meet, or an
+        // OR at the top: the query stays over customers.
+        for other in [
+            json!({"and": [
+                {"purchases": {"metric": "revenue", "op": "gte", "value": 1}},
+                {"not": {"field": "gender", "op": "eq", "value": "female"}}
+            ]}),
+            json!({"and": [
+                {"purchases": {"metric": "receipts", "op": "lte", "value": 3}},
+                {"last_purchase": {"op": "before", "days": 60}}
+            ]}),
+            json!({"or": [
+                {"purchases": {"metric": "revenue", "op": "gte", "value": 1}},
+                {"bought": {"category": "Papier"}}
+            ]}),
+        ] {
+            let (sql, _) = render(&seg(other), &at, false);
+            assert!(sql.contains("FROM \"customers\" AS \"c\""), "{sql}");
+            assert!(!sql.contains(stats_root), "{sql}");
+        }
+        // A postal-address field reads the addresses, not the customer's row.
+        let (sql, _) = render(
+            &seg(json!({"and": [
+                {"purchases": {"metric": "revenue", "op": "gte", "value": 1}},
+                {"field": "city", "op": "eq", "value": "Bern"}
+            ]})),
+            &at,
+            false,
+        );
+        assert!(sql.contains(stats_root), "{sql}");
+    }
+
+    #[test]
     fn figures_come_from_the_cheapest_exact_source() {
         let src = |v| render(&seg(v), &At::day(as_of()), false).0;
         let s = src(json!({"purchases": {"metric": "revenue", "op": "gte", "value": 1}}));
@@ -1235,8 +1373,7 @@ mod tests {
         assert!(s.contains("NOT EXISTS") && !s.contains("SUM("), "{s}");
         let s = src(json!({"purchases": {"metric": "revenue", "op": "gte", "value": 1}}));
         assert!(
-            s.contains("\"c\".\"id\" IN (SELECT \"m\".\"customer_id\" FROM \"customer_stats\"")
-                && !s.contains("NOT EXISTS")
+            s.contains("FROM (SELECT \"m\".\"customer_id\" AS \"id\" FROM \"customer_stats\"")
                 && !s.contains("SUM("),
             "{s}"
         );
