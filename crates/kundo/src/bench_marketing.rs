@@ -114,16 +114,18 @@ fn hand_queries(
     ]
 }
 
+/// Unprepared, as the segment statements run: a cached statement would get PostgreSQL's generic
+/// plan after five runs.
 async fn run_hand(db: &mut Db<'_>, h: &HandQuery) -> Result<(i64, usize), sqlx::Error> {
     with_db!(db, c, pg => {
         let count_sql = placeholders(&h.count, pg);
-        let mut q = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count_sql));
+        let mut q = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count_sql)).persistent(false);
         for b in &h.binds {
             q = match b { Bind::Text(t) => q.bind(t.clone()), Bind::Time(t) => q.bind(*t) };
         }
         let n = q.fetch_one(&mut *c).await?;
         let page_sql = placeholders(&h.page, pg);
-        let mut q = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(page_sql));
+        let mut q = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(page_sql)).persistent(false);
         for b in &h.binds {
             q = match b { Bind::Text(t) => q.bind(t.clone()), Bind::Time(t) => q.bind(*t) };
         }
