@@ -221,8 +221,12 @@ fn stats_rooted(seg: &Segment, at: &At) -> Option<(Cond, Vec<Expr>)> {
     if stats.iter().all(|t| t.without_row) {
         return None;
     }
-    let tests = stats.into_iter().fold(Cond::all(), |c, t| c.add(t.test));
-    Some((tests, others))
+    Some((all_of(stats), others))
+}
+
+/// The tests on one `customer_stats` row, all of which must hold.
+fn all_of(tests: Vec<StatsTest>) -> Cond {
+    tests.into_iter().fold(Cond::all(), |c, t| c.add(t.test))
 }
 
 /// Does a condition of the tree read a column of `customers` other than its id?
@@ -381,7 +385,7 @@ struct StatsTest {
 /// never `NOT IN`, see ADR 7).
 fn stats_exists(tests: Vec<StatsTest>) -> Expr {
     let all_without_row = tests.iter().all(|t| t.without_row);
-    let all = tests.into_iter().fold(Cond::all(), |c, t| c.add(t.test));
+    let all = all_of(tests);
     let mut q = Query::select();
     q.from_as("customer_stats", a("m"));
     if all_without_row {
