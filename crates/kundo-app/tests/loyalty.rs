@@ -821,3 +821,75 @@ async fn concurrent_redemptions_of_one_voucher_succeed_once() {
         assert_eq!((ok, already), (1, 63), "{db}");
     }
 }
+
+/// A plan cached while `receipts` was empty must not outlive the table's growth: PostgreSQL keeps
+/// a prepared statement's generic plan for the life of the connection, and the idempotency
+/// lookup of a batch then scanned the whole table for every batch (ADR 10). Here one connection
+/// looks receipts up on an empty, analysed table more often than PostgreSQL needs to switch to a
+/// generic plan, the table grows to 20,000 receipts, and the next lookup must find exactly the
+/// receipts asked for without a sequential scan of `receipts`.
+#[tokio::test]
+async fn the_receipt_lookup_of_a_batch_reads_the_index_however_the_table_grew() {
+    let keys = |ids: &[i64]| -> Vec<(String, String)> {
+        ids.iter()
+            .map(|i| ("pos".to_string(), format!("r-{i}")))
+            .collect()
+    };
+    for (store, _dir) in testing::all().await {
+        let db = store.backend().name();
+        let mut tx = store.begin_write().await.unwrap();
+        let now = Utc::now();
+        match tx.db() {
+            kundo_store::Db::Sqlite(c) => {
+                sqlx::query("ANALYZE receipts")
+                    .execute(&mut *c)
+                    .await
+                    .unwrap();
+            }
+            kundo_store::Db::Postgres(c) => {
+                sqlx::query("ANALYZE receipts")
+                    .execute(&mut *c)
+                    .await
+                    .unwrap();
+            }
+        }
+        for _ in 0..8 {
+            let found = kundo_store::loyalty::find_receipts(&mut tx.db(), &keys(&[1, 2, 3]))
+                .await
+                .unwrap();
+            assert!(found.is_empty(), "{db}");
+        }
+        let fill = "WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 20000) \
+             INSERT INTO receipts (id, source, external_id, kind, channel, occurred_at, currency, total_amount, \
+             eligible_amount, weight, points, request_hash, response, created_at) \
+             SELECT n, 'pos', 'r-' || n, 'sale', 'store', $1, 'CHF', 100, 100, 100, 1, '', '', $1 FROM g";
+        let scans = "SELECT seq_scan FROM pg_stat_xact_user_tables WHERE relname = 'receipts'";
+        let before: Option<i64> = match tx.db() {
+            kundo_store::Db::Sqlite(c) => {
+                sqlx::query(fill).bind(now).execute(&mut *c).await.unwrap();
+                None
+            }
+            kundo_store::Db::Postgres(c) => {
+                sqlx::query(fill).bind(now).execute(&mut *c).await.unwrap();
+                Some(sqlx::query_scalar(scans).fetch_one(&mut *c).await.unwrap())
+            }
+        };
+        let mut found: Vec<String> =
+            kundo_store::loyalty::find_receipts(&mut tx.db(), &keys(&[7, 19_999, 20_001]))
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|r| r.external_id)
+                .collect();
+        found.sort();
+        assert_eq!(found, ["r-19999", "r-7"], "{db}");
+        if let (Some(before), kundo_store::Db::Postgres(c)) = (before, tx.db()) {
+            let after: i64 = sqlx::query_scalar(scans).fetch_one(&mut *c).await.unwrap();
+            assert_eq!(
+                after - before,
+                0,
+                "{db}: the lookup scanned the receipts table"
+            );
+        }
+    }
+}

@@ -6,10 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, NaiveDate, Utc};
 use kundo_core::attributes::AttrValue;
 use kundo_core::customer::{Address, Consent, Contact, CustomerData, Kind, Phone};
-use sea_query::{
-    Alias, Cond, Expr, ExprTrait, Order, PostgresQueryBuilder, Query, SqliteQueryBuilder,
-};
-use sea_query_sqlx::SqlxBinder;
+use sea_query::{Alias, Cond, Expr, ExprTrait, Order, Query};
 use serde::Serialize;
 use sqlx::{AssertSqlSafe, Row};
 
@@ -387,15 +384,10 @@ pub async fn lock_current(db: &mut Db<'_>, ids: &[i64]) -> crate::Result<HashMap
             .from("customers")
             .and_where(Expr::col("id").is_in(chunk.iter().copied()))
             .order_by("id", Order::Asc);
-        let rows: Vec<(i64, Option<i64>)> = with_db!(db, c, pg => {
-            let (sql, values) = if pg {
-                q.lock_shared();
-                q.build_sqlx(PostgresQueryBuilder)
-            } else {
-                q.build_sqlx(SqliteQueryBuilder)
-            };
-            sqlx::query_as_with(AssertSqlSafe(sql), values).fetch_all(&mut *c).await?
-        });
+        if db.is_postgres() {
+            q.lock_shared();
+        }
+        let rows: Vec<(i64, Option<i64>)> = crate::select::all(db, &q).await?;
         for (id, merged_into) in rows {
             let now_at = match merged_into {
                 Some(next) => follow_merges(db, id, next).await?,
@@ -850,10 +842,7 @@ async fn fetch_strings(
     db: &mut Db<'_>,
     q: &mut sea_query::SelectStatement,
 ) -> crate::Result<Vec<String>> {
-    Ok(with_db!(db, c, pg => {
-        let (sql, values) = if pg { q.build_sqlx(PostgresQueryBuilder) } else { q.build_sqlx(SqliteQueryBuilder) };
-        sqlx::query_scalar_with(AssertSqlSafe(sql), values).fetch_all(&mut *c).await?
-    }))
+    crate::select::column(db, q).await
 }
 
 /// A customer list filter: built-in fields and custom attributes, all combined with AND.
@@ -938,10 +927,7 @@ pub async fn list(db: &mut Db<'_>, f: &ListFilter) -> crate::Result<Vec<Customer
         .cond_where(cond)
         .order_by((c.clone(), Alias::new("id")), Order::Asc)
         .limit(f.limit);
-    Ok(with_db!(db, conn, pg => {
-        let (sql, values) = if pg { q.build_sqlx(PostgresQueryBuilder) } else { q.build_sqlx(SqliteQueryBuilder) };
-        sqlx::query_as_with(AssertSqlSafe(sql), values).fetch_all(&mut *conn).await?
-    }))
+    crate::select::all(db, &q).await
 }
 
 /// Summaries for the given ids (search results), in no particular order.
@@ -967,10 +953,7 @@ pub async fn summaries(
                     .add(Expr::col((Alias::new("a"), Alias::new("valid_until"))).is_null()),
             )
             .and_where(Expr::col((Alias::new("c"), Alias::new("id"))).is_in(chunk.iter().copied()));
-        let rows: Vec<CustomerSummary> = with_db!(db, conn, pg => {
-            let (sql, values) = if pg { q.build_sqlx(PostgresQueryBuilder) } else { q.build_sqlx(SqliteQueryBuilder) };
-            sqlx::query_as_with(AssertSqlSafe(sql), values).fetch_all(&mut *conn).await?
-        });
+        let rows: Vec<CustomerSummary> = crate::select::all(db, &q).await?;
         out.extend(rows.into_iter().map(|r| (r.id, r)));
     }
     Ok(out)

@@ -6,10 +6,8 @@ use std::collections::HashMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use kundo_core::customer::CustomerData;
 use kundo_core::dedup::{DedupAddress, DedupRecord, blocking_keys};
-use sea_query::{Expr, ExprTrait, Order, PostgresQueryBuilder, Query, SqliteQueryBuilder};
-use sea_query_sqlx::SqlxBinder;
+use sea_query::{Expr, ExprTrait, Order, Query};
 use serde::Serialize;
-use sqlx::AssertSqlSafe;
 
 use crate::rows::{Val, insert_rows};
 use crate::{Db, with_db};
@@ -51,11 +49,7 @@ pub async fn candidate_ids(
         q.columns(["dedup_key", "customer_id"])
             .from("dedup_keys")
             .and_where(Expr::col("dedup_key").is_in(chunk.iter().cloned()));
-        let rows: Vec<(String, i64)> = with_db!(db, c, pg => {
-            let (sql, values) = if pg { q.build_sqlx(PostgresQueryBuilder) } else { q.build_sqlx(SqliteQueryBuilder) };
-            sqlx::query_as_with(AssertSqlSafe(sql), values).fetch_all(&mut *c).await?
-        });
-        out.extend(rows);
+        out.extend(crate::select::all::<(String, i64)>(db, &q).await?);
     }
     let mut per_key: HashMap<&str, usize> = HashMap::new();
     for (k, _) in &out {
@@ -130,16 +124,9 @@ pub async fn records(
             .from("addresses")
             .and_where(Expr::col("customer_id").is_in(chunk.iter().copied()))
             .order_by("id", Order::Desc);
-        let (people, phones, addresses): (Vec<PersonRow>, Vec<(i64, String)>, Vec<AddressRow>) = with_db!(db, c, pg => {
-            let build = |q: &sea_query::SelectStatement| if pg { q.build_sqlx(PostgresQueryBuilder) } else { q.build_sqlx(SqliteQueryBuilder) };
-            let (sql, values) = build(&q);
-            let people = sqlx::query_as_with(AssertSqlSafe(sql), values).fetch_all(&mut *c).await?;
-            let (sql, values) = build(&phones);
-            let phones = sqlx::query_as_with(AssertSqlSafe(sql), values).fetch_all(&mut *c).await?;
-            let (sql, values) = build(&addresses);
-            let addresses = sqlx::query_as_with(AssertSqlSafe(sql), values).fetch_all(&mut *c).await?;
-            (people, phones, addresses)
-        });
+        let people: Vec<PersonRow> = crate::select::all(db, &q).await?;
+        let phones: Vec<(i64, String)> = crate::select::all(db, &phones).await?;
+        let addresses: Vec<AddressRow> = crate::select::all(db, &addresses).await?;
         for p in people {
             let record = DedupRecord {
                 first_name: p.first_name,
@@ -181,10 +168,7 @@ pub async fn keys_of(db: &mut Db<'_>, ids: &[i64]) -> crate::Result<HashMap<i64,
             .and_where(Expr::col("customer_id").is_in(chunk.iter().copied()))
             .order_by("customer_id", Order::Asc)
             .order_by("dedup_key", Order::Asc);
-        let rows: Vec<(i64, String)> = with_db!(db, c, pg => {
-            let (sql, values) = if pg { q.build_sqlx(PostgresQueryBuilder) } else { q.build_sqlx(SqliteQueryBuilder) };
-            sqlx::query_as_with(AssertSqlSafe(sql), values).fetch_all(&mut *c).await?
-        });
+        let rows: Vec<(i64, String)> = crate::select::all(db, &q).await?;
         for (id, key) in rows {
             out.entry(id).or_default().push(key);
         }

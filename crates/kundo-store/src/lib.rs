@@ -22,6 +22,7 @@ pub mod rows;
 pub mod scores;
 pub mod search;
 pub mod segments;
+mod select;
 pub mod tasks;
 pub mod testing;
 pub mod timeline;

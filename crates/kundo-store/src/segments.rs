@@ -872,10 +872,7 @@ pub async fn members(
 }
 
 async fn fetch_members(db: &mut Db<'_>, q: &SelectStatement) -> crate::Result<Vec<Member>> {
-    Ok(with_db!(db, c, pg => {
-        let (sql, values) = if pg { q.build_sqlx(PostgresQueryBuilder) } else { q.build_sqlx(SqliteQueryBuilder) };
-        sqlx::query_as_with(AssertSqlSafe(sql), values).persistent(false).fetch_all(&mut *c).await?
-    }))
+    crate::select::all(db, q).await
 }
 
 /// The number of members and the first `limit` of them, in one query (`COUNT(*) OVER ()`).

@@ -1,10 +1,7 @@
 //! Tasks (Aufgaben) for staff: created by postal returns, by the duplicates review, by hand.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sea_query::{
-    Alias, Cond, Expr, ExprTrait, Order, PostgresQueryBuilder, Query, SqliteQueryBuilder,
-};
-use sea_query_sqlx::SqlxBinder;
+use sea_query::{Alias, Cond, Expr, ExprTrait, Order, Query};
 use serde::Serialize;
 use sqlx::AssertSqlSafe;
 
@@ -171,10 +168,7 @@ pub async fn list(db: &mut Db<'_>, f: &TaskFilter) -> crate::Result<Vec<TaskRow>
         .order_by((t.clone(), Alias::new("due_date")), Order::Asc)
         .order_by((t.clone(), Alias::new("id")), Order::Asc)
         .limit(f.limit);
-    Ok(with_db!(db, conn, pg => {
-        let (sql, values) = if pg { q.build_sqlx(PostgresQueryBuilder) } else { q.build_sqlx(SqliteQueryBuilder) };
-        sqlx::query_as_with(AssertSqlSafe(sql), values).fetch_all(&mut *conn).await?
-    }))
+    crate::select::all(db, &q).await
 }
 
 /// The fields a change may set (the full new state of each).
