@@ -893,3 +893,25 @@ async fn the_receipt_lookup_of_a_batch_reads_the_index_however_the_table_grew() 
         }
     }
 }
+
+/// `kundo serve` warns at start when PostgreSQL keeps no statistics current (autovacuum off,
+/// ADR 10); SQLite has nothing to warn about. autovacuum is a server setting, so the test
+/// follows the server it runs on (off on the development machines: the warning must appear).
+#[tokio::test]
+async fn the_operator_is_warned_when_postgres_runs_without_autovacuum() {
+    for (store, _dir) in testing::all().await {
+        let warnings = store.setting_warnings().await.unwrap();
+        match &store {
+            kundo_store::Store::Sqlite(..) => assert!(warnings.is_empty(), "{warnings:?}"),
+            kundo_store::Store::Postgres(pool) => {
+                let setting: String = sqlx::query_scalar("SHOW autovacuum")
+                    .fetch_one(pool)
+                    .await
+                    .unwrap();
+                let warned = warnings.iter().any(|w| w.contains("autovacuum off"));
+                assert_eq!(warned, setting != "on", "{setting}: {warnings:?}");
+                assert_eq!(warnings.len(), usize::from(warned), "{warnings:?}");
+            }
+        }
+    }
+}

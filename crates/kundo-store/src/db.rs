@@ -399,6 +399,26 @@ impl Store {
         Ok(())
     }
 
+    /// Server settings that Kundo runs poorly without, as sentences for the operator (printed by
+    /// `kundo serve` at start). PostgreSQL without autovacuum never refreshes its statistics, so
+    /// a plan cached while a table was small is kept until the connection is replaced (ADR 10).
+    pub async fn setting_warnings(&self) -> crate::Result<Vec<String>> {
+        let mut out = Vec::new();
+        if let Store::Postgres(p) = self {
+            let autovacuum: String = sqlx::query_scalar("SELECT current_setting('autovacuum')")
+                .fetch_one(p)
+                .await?;
+            if autovacuum != "on" {
+                out.push(
+                    "PostgreSQL runs with autovacuum off: table statistics go stale as customers \
+                     and receipts grow; turn it on, or run ANALYZE after large loads"
+                        .to_string(),
+                );
+            }
+        }
+        Ok(out)
+    }
+
     /// Cheap round trip for health checks.
     pub async fn ping(&self) -> crate::Result<()> {
         match self {

@@ -745,6 +745,9 @@ async fn serve(
         .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     let app = app_for(db, file).await?;
     let store = app.store.clone();
+    for warning in store.setting_warnings().await.map_err(|e| e.to_string())? {
+        tracing::warn!("{warning}");
+    }
     let mut login = None;
     if let Some(n) = demo {
         let mut conn = store.acquire().await.map_err(|e| e.to_string())?;
