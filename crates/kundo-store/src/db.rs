@@ -289,11 +289,9 @@ impl Store {
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(30))
+                // No `mmap_size`: with several pooled connections reading the same large tables,
+                // memory-mapped reads made other connections' queries up to 7× slower (ADR 11).
                 .pragma("cache_size", "-32000")
-                // Reads through a memory map instead of a system call and a copy per page: the
-                // segment previews probe the figure tables once per candidate (ADR 9). 2 GiB is
-                // SQLite's compiled-in ceiling; beyond it pages are read as before.
-                .pragma("mmap_size", "2147418112")
                 .pragma("temp_store", "memory");
             let pool = SqlitePoolOptions::new()
                 .max_connections(size.max_connections)
