@@ -839,20 +839,9 @@ async fn the_receipt_lookup_of_a_batch_reads_the_index_however_the_table_grew() 
         let db = store.backend().name();
         let mut tx = store.begin_write().await.unwrap();
         let now = Utc::now();
-        match tx.db() {
-            kundo_store::Db::Sqlite(c) => {
-                sqlx::query("ANALYZE receipts")
-                    .execute(&mut *c)
-                    .await
-                    .unwrap();
-            }
-            kundo_store::Db::Postgres(c) => {
-                sqlx::query("ANALYZE receipts")
-                    .execute(&mut *c)
-                    .await
-                    .unwrap();
-            }
-        }
+        kundo_store::with_db!(&mut tx.db(), c, _pg => {
+            sqlx::query("ANALYZE receipts").execute(&mut *c).await.unwrap();
+        });
         for _ in 0..8 {
             let found = kundo_store::loyalty::find_receipts(&mut tx.db(), &keys(&[1, 2, 3]))
                 .await
@@ -864,13 +853,12 @@ async fn the_receipt_lookup_of_a_batch_reads_the_index_however_the_table_grew() 
              eligible_amount, weight, points, request_hash, response, created_at) \
              SELECT n, 'pos', 'r-' || n, 'sale', 'store', $1, 'CHF', 100, 100, 100, 1, '', '', $1 FROM g";
         let scans = "SELECT seq_scan FROM pg_stat_xact_user_tables WHERE relname = 'receipts'";
+        kundo_store::with_db!(&mut tx.db(), c, _pg => {
+            sqlx::query(fill).bind(now).execute(&mut *c).await.unwrap();
+        });
         let before: Option<i64> = match tx.db() {
-            kundo_store::Db::Sqlite(c) => {
-                sqlx::query(fill).bind(now).execute(&mut *c).await.unwrap();
-                None
-            }
+            kundo_store::Db::Sqlite(_) => None,
             kundo_store::Db::Postgres(c) => {
-                sqlx::query(fill).bind(now).execute(&mut *c).await.unwrap();
                 Some(sqlx::query_scalar(scans).fetch_one(&mut *c).await.unwrap())
             }
         };

@@ -326,21 +326,9 @@ async fn load(app: &App, people: &mut [Person]) {
 async fn set_status(app: &App, id: i64, status: &str) {
     let sql = "UPDATE customers SET status = $1 WHERE id = $2";
     let mut tx = app.store.begin_write().await.unwrap();
-    match tx.db() {
-        kundo_store::Db::Sqlite(c) => sqlx::query(sql)
-            .bind(status)
-            .bind(id)
-            .execute(&mut *c)
-            .await
-            .map(|_| ()),
-        kundo_store::Db::Postgres(c) => sqlx::query(sql)
-            .bind(status)
-            .bind(id)
-            .execute(&mut *c)
-            .await
-            .map(|_| ()),
-    }
-    .unwrap();
+    kundo_store::with_db!(&mut tx.db(), c, _pg => {
+        sqlx::query(sql).bind(status).bind(id).execute(&mut *c).await.unwrap();
+    });
     tx.commit().await.unwrap();
 }
 

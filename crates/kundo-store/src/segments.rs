@@ -811,10 +811,11 @@ pub async fn count(db: &mut Db<'_>, seg: &Segment, as_of: NaiveDate) -> crate::R
     let at = At::load(db, as_of).await?;
     let mut q = member_ids(seg, &at, db.is_postgres());
     q.expr(Expr::cust("COUNT(*)"));
-    Ok(with_db!(db, c, pg => {
-        let (sql, values) = if pg { q.build_sqlx(PostgresQueryBuilder) } else { q.build_sqlx(SqliteQueryBuilder) };
-        sqlx::query_scalar_with(AssertSqlSafe(sql), values).persistent(false).fetch_one(&mut *c).await?
-    }))
+    Ok(crate::select::column::<i64>(db, &q)
+        .await?
+        .into_iter()
+        .next()
+        .unwrap_or(0))
 }
 
 /// One member as lists and exports show it.
