@@ -261,12 +261,15 @@ impl App {
     /// Members now (dynamic) or in the latest snapshot (static).
     pub async fn segment_count(&self, id: i64, as_of: NaiveDate) -> Result<i64> {
         let mut tx = self.store.begin_read().await?;
-        let n = match self.source(&mut tx.db(), id).await? {
-            Source::Live(seg) => store::count(&mut tx.db(), &seg, as_of).await?,
-            Source::Snapshot(s) => s.map_or(0, |s| s.member_count),
-        };
+        let source = self.source(&mut tx.db(), id).await?;
         tx.commit().await?;
-        Ok(n)
+        Ok(match source {
+            Source::Live(seg) => {
+                let split = store::Split::for_store(&self.store);
+                store::count(&self.store, &seg, as_of, split).await?
+            }
+            Source::Snapshot(s) => s.map_or(0, |s| s.member_count),
+        })
     }
 
     /// One page of members in customer order; `after` is the cursor of the previous page.
@@ -326,10 +329,9 @@ impl App {
         limit: u64,
     ) -> Result<Preview> {
         let seg = self.parse_segment(definition).await?;
-        let mut tx = self.store.begin_read().await?;
+        let split = store::Split::for_store(&self.store);
         let (count, sample) =
-            store::preview(&mut tx.db(), &seg, as_of, limit.min(MAX_PAGE)).await?;
-        tx.commit().await?;
+            store::preview(&self.store, &seg, as_of, limit.min(MAX_PAGE), split).await?;
         Ok(Preview { count, sample })
     }
 

@@ -323,6 +323,24 @@ async fn load(app: &App, people: &mut [Person]) {
 }
 
 /// Sets a customer's status directly, as a merge that raced a receipt would leave it.
+/// The preview (and the count) spread over three connections by customer-id range (ADR 12),
+/// whatever the size of the data: count and customer numbers of the first `limit` members.
+async fn split_preview(app: &App, definition: &Value, limit: u64) -> (i64, Vec<String>) {
+    let seg = app.parse_segment(definition).await.unwrap();
+    let split = kundo_store::segments::Split {
+        parts: 3,
+        min_ids_per_part: 1,
+    };
+    let (count, page) = kundo_store::segments::preview(&app.store, &seg, as_of(), limit, split)
+        .await
+        .unwrap();
+    let counted = kundo_store::segments::count(&app.store, &seg, as_of(), split)
+        .await
+        .unwrap();
+    assert_eq!(counted, count, "count and preview in parts");
+    (count, page.into_iter().map(|m| m.customer_number).collect())
+}
+
 async fn set_status(app: &App, id: i64, status: &str) {
     let sql = "UPDATE customers SET status = $1 WHERE id = $2";
     let mut tx = app.store.begin_write().await.unwrap();
@@ -589,6 +607,9 @@ async fn segments_find_exactly_the_members_a_scan_of_the_data_finds() {
                 .map(|m| m.customer_number.clone())
                 .collect();
             assert_eq!(sample, first, "{ctx}");
+            let (count, sample) = split_preview(&app, &case.definition, 10).await;
+            assert_eq!(count, expected.len() as i64, "{ctx}: in parts");
+            assert_eq!(sample, first, "{ctx}: in parts");
         }
         // The same answers from the monthly figures (window rolled to another month) and from
         // a roll that recomputes the twelve-month figures.
@@ -623,6 +644,9 @@ async fn segments_find_exactly_the_members_a_scan_of_the_data_finds() {
                 let mut sorted = got.clone();
                 sorted.sort();
                 assert_eq!(sorted, expected, "{db} {label}: {}", case.name);
+                let (count, sample) = split_preview(&app, &case.definition, 1000).await;
+                assert_eq!(count, preview.count, "{db} {label} in parts: {}", case.name);
+                assert_eq!(sample, got, "{db} {label} in parts: {}", case.name);
             }
         }
 
@@ -648,7 +672,19 @@ async fn segments_find_exactly_the_members_a_scan_of_the_data_finds() {
             !preview.sample.iter().any(|m| m.customer_number == gone),
             "{db}"
         );
+        let (count, sample) = split_preview(&app, &seed1.definition, 1000).await;
+        assert_eq!(count, preview.count, "{db}: in parts");
+        assert!(!sample.contains(&gone), "{db}: in parts");
         set_status(&app, gone_id, "active").await;
+
+        // A busy pool: the preview takes the one free connection and answers in one part
+        // instead of waiting for the others.
+        let mut held = app.store.acquire_ready(64).await;
+        assert!(held.len() > 2, "{db}: the pool hands out connections");
+        held.pop();
+        let (count, _) = split_preview(&app, &seed1.definition, 1000).await;
+        assert_eq!(count, members.len() as i64, "{db}: with a busy pool");
+        drop(held);
 
         // A static list is a dated snapshot: it keeps its members when the data moves on.
         let expected = people.iter().filter(|p| (seed1.expect)(p)).count() as i64;

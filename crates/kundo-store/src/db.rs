@@ -365,6 +365,22 @@ impl Store {
         })
     }
 
+    /// Up to `n` more connections, for work that can use extra connections but must not queue
+    /// behind other requests for them (nor hold one while waiting for the next, which could
+    /// deadlock a full pool): each is waited for briefly, opening a new one if the pool has
+    /// room, and the first that is not ready ends the search.
+    pub async fn acquire_ready(&self, n: usize) -> Vec<Conn> {
+        const READY: Duration = Duration::from_millis(50);
+        let mut out = Vec::with_capacity(n);
+        for _ in 0..n {
+            match tokio::time::timeout(READY, self.acquire()).await {
+                Ok(Ok(conn)) => out.push(conn),
+                _ => break,
+            }
+        }
+        out
+    }
+
     /// Starts a read-only snapshot (a deferred transaction on SQLite).
     pub async fn begin_read(&self) -> crate::Result<Tx> {
         Ok(match self {

@@ -33,11 +33,13 @@ use kundo_core::segment::{
 };
 use sea_query::{
     Alias, CommonTableExpression, Cond, Expr, ExprTrait, JoinType, Order, PostgresQueryBuilder,
-    Query, SelectStatement, SqliteQueryBuilder, Value, WithClause,
+    Query, SelectStatement, SqliteQueryBuilder, Value, WithClause, WithQuery,
 };
 use sea_query_sqlx::SqlxBinder;
 use serde::Serialize;
 use sqlx::AssertSqlSafe;
+use sqlx::postgres::PgRow;
+use sqlx::sqlite::SqliteRow;
 
 use crate::{Db, StoreError, with_db};
 
@@ -133,6 +135,10 @@ pub struct At {
     /// No sale is recorded at or after this instant (ingest refuses receipts further ahead of
     /// the clock), so a window ending later needs no look at the receipts beyond it.
     pub recorded_until: DateTime<Utc>,
+    /// Only customers with an id in this range (inclusive): one part of a preview split over
+    /// several SQLite connections (ADR 12). The range is repeated inside the scans of
+    /// `customer_stats`, so that each part scans only its own share of the figures.
+    pub ids: Option<(i64, i64)>,
 }
 
 impl At {
@@ -142,6 +148,7 @@ impl At {
             as_of,
             rolling: None,
             recorded_until: DateTime::<Utc>::MAX_UTC,
+            ids: None,
         }
     }
 
@@ -151,6 +158,7 @@ impl At {
             rolling: crate::rolling::current(db).await?,
             recorded_until: Utc::now()
                 + chrono::Duration::minutes(kundo_core::points::MAX_MINUTES_AHEAD),
+            ids: None,
         })
     }
 
@@ -172,7 +180,7 @@ pub fn condition(seg: &Segment, at: &At) -> Expr {
             let (stats, others) = and_parts(items, at);
             let mut all = others.into_iter().fold(Cond::all(), Cond::add);
             if !stats.is_empty() {
-                all = all.add(stats_exists(stats));
+                all = all.add(stats_exists(stats, at));
             }
             Expr::from(all)
         }
@@ -268,7 +276,7 @@ fn leaf(c: &Condition, at: &At) -> Expr {
         }
         Condition::Purchases(p) => purchases(p, at),
         Condition::LastPurchase { within, days } => {
-            stats_exists(vec![last_purchase_test(*within, *days, at)])
+            stats_exists(vec![last_purchase_test(*within, *days, at)], at)
         }
         Condition::Bought(b) => bought(b, as_of),
         Condition::Loyalty(metric, cmp) => loyalty(*metric, *cmp, as_of),
@@ -383,7 +391,7 @@ struct StatsTest {
 /// instead of 0.79 s probing per customer) and is a semi-join on PostgreSQL. If no test needs
 /// the row, the member has no row or passes all: `NOT EXISTS` of a failing row (an anti-join;
 /// never `NOT IN`, see ADR 7).
-fn stats_exists(tests: Vec<StatsTest>) -> Expr {
+fn stats_exists(tests: Vec<StatsTest>, at: &At) -> Expr {
     let all_without_row = tests.iter().all(|t| t.without_row);
     let all = all_of(tests);
     let mut q = Query::select();
@@ -395,6 +403,9 @@ fn stats_exists(tests: Vec<StatsTest>) -> Expr {
         Expr::exists(q).not()
     } else {
         q.expr(col("m", "customer_id")).cond_where(all);
+        if let Some((lo, hi)) = at.ids {
+            q.and_where(col("m", "customer_id").between(lo, hi));
+        }
         cid().in_subquery(q)
     }
 }
@@ -471,7 +482,7 @@ struct Source {
 
 fn purchases(p: &Purchases, at: &At) -> Expr {
     match purchases_leaf(p, at) {
-        Figure::Stats(t) => stats_exists(vec![t]),
+        Figure::Stats(t) => stats_exists(vec![t], at),
         Figure::Other(e) => e,
     }
 }
@@ -751,8 +762,11 @@ fn loyalty(metric: LoyaltyMetric, cmp: Comparison, as_of: NaiveDate) -> Expr {
 fn base(seg: &Segment, at: &At) -> SelectStatement {
     let mut q = Query::select();
     q.from_as("customers", a("c"))
-        .and_where(col("c", "status").eq("active"))
-        .and_where(condition(seg, at));
+        .and_where(col("c", "status").eq("active"));
+    if let Some((lo, hi)) = at.ids {
+        q.and_where(cid().between(lo, hi));
+    }
+    q.and_where(condition(seg, at));
     q
 }
 
@@ -769,6 +783,9 @@ fn member_ids(seg: &Segment, at: &At, pg: bool) -> SelectStatement {
     rows.expr_as(col("m", "customer_id"), a("id"))
         .from_as("customer_stats", a("m"))
         .cond_where(tests);
+    if let Some((lo, hi)) = at.ids {
+        rows.and_where(col("m", "customer_id").between(lo, hi));
+    }
     let mut inactive = Query::select();
     inactive
         .expr(col("x", "id"))
@@ -804,18 +821,6 @@ pub fn render(seg: &Segment, at: &At, pg: bool) -> (String, usize) {
         q.build(SqliteQueryBuilder)
     };
     (sql, values.0.len())
-}
-
-/// Number of members on `as_of`.
-pub async fn count(db: &mut Db<'_>, seg: &Segment, as_of: NaiveDate) -> crate::Result<i64> {
-    let at = At::load(db, as_of).await?;
-    let mut q = member_ids(seg, &at, db.is_postgres());
-    q.expr(Expr::cust("COUNT(*)"));
-    Ok(crate::select::column::<i64>(db, &q)
-        .await?
-        .into_iter()
-        .next()
-        .unwrap_or(0))
 }
 
 /// One member as lists and exports show it.
@@ -876,19 +881,172 @@ async fn fetch_members(db: &mut Db<'_>, q: &SelectStatement) -> crate::Result<Ve
     crate::select::all(db, q).await
 }
 
-/// The number of members and the first `limit` of them, in one query (`COUNT(*) OVER ()`).
+/// The number of members on `as_of` and the first `limit` of them (count and page from one
+/// statement per part, [`preview_query`]), over up to `split.parts` connections (ADR 12).
 pub async fn preview(
-    db: &mut Db<'_>,
+    store: &crate::Store,
     seg: &Segment,
     as_of: NaiveDate,
     limit: u64,
+    split: Split,
 ) -> crate::Result<(i64, Vec<Member>)> {
-    // The members are materialised once (a CTE), counted, and the first page joined to the
-    // member columns (and the address). Not `COUNT(*) OVER () … ORDER BY id LIMIT n`: the
-    // LIMIT made PostgreSQL choose a fast-start nested-loop plan that still had to visit every
-    // member (seed 1 at 1M customers: 1.7 s instead of 0.3 s with hash joins).
-    let at = At::load(db, as_of).await?;
-    let mut ids = member_ids(seg, &at, db.is_postgres());
+    let parts = in_parts::<MemberWithTotal, _>(store, as_of, split, |at, pg| {
+        preview_query(seg, at, pg, limit)
+    })
+    .await?;
+    Ok(merge_parts(parts, limit))
+}
+
+/// The number of members on `as_of`, over up to `split.parts` connections (ADR 12).
+pub async fn count(
+    store: &crate::Store,
+    seg: &Segment,
+    as_of: NaiveDate,
+    split: Split,
+) -> crate::Result<i64> {
+    let parts = in_parts::<(i64,), _>(store, as_of, split, |at, pg| {
+        let mut q = member_ids(seg, at, pg);
+        q.expr(Expr::cust("COUNT(*)"));
+        q
+    })
+    .await?;
+    Ok(parts.iter().flatten().map(|(n,)| n).sum())
+}
+
+/// Runs the statement that `build` makes for one range of customer ids on up to `split.parts`
+/// connections at the same time, and returns each part's rows in id order: SQLite runs a
+/// statement on one core only. Each part reads its own snapshot of the database, as separate
+/// statements do; every customer is evaluated exactly once. Connections beyond the first are
+/// taken only if the pool hands them out at once, so a busy server uses fewer parts instead
+/// of queueing.
+async fn in_parts<T, Q>(
+    store: &crate::Store,
+    as_of: NaiveDate,
+    split: Split,
+    build: impl Fn(&At, bool) -> Q,
+) -> crate::Result<Vec<Vec<T>>>
+where
+    T: Send + Unpin + for<'r> sqlx::FromRow<'r, PgRow> + for<'r> sqlx::FromRow<'r, SqliteRow>,
+    Q: SqlxBinder + Sync,
+{
+    let mut first = store.acquire().await?;
+    let at = At::load(&mut first.db(), as_of).await?;
+    let pg = first.db().is_postgres();
+    let (lo, hi) = id_bounds(&mut first.db()).await?;
+    let wanted = split.parts_for(lo, hi);
+    let mut conns = vec![first];
+    if wanted > 1 {
+        conns.extend(store.acquire_ready(wanted - 1).await);
+    }
+    let queries: Vec<Q> = if conns.len() == 1 {
+        vec![build(&at, pg)]
+    } else {
+        id_ranges(lo, hi, conns.len())
+            .into_iter()
+            .map(|r| {
+                let part = At {
+                    ids: Some(r),
+                    ..at.clone()
+                };
+                build(&part, pg)
+            })
+            .collect()
+    };
+    futures_util::future::try_join_all(
+        conns
+            .iter_mut()
+            .zip(&queries)
+            .map(|(conn, q)| async move { crate::select::all::<T>(&mut conn.db(), q).await }),
+    )
+    .await
+}
+
+/// How many connections a preview may use, and from how many customer ids on a part pays
+/// for its own connection and statement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Split {
+    pub parts: usize,
+    pub min_ids_per_part: i64,
+}
+
+impl Split {
+    /// One part: the whole segment in one statement.
+    pub const NONE: Split = Split {
+        parts: 1,
+        min_ids_per_part: i64::MAX,
+    };
+
+    /// SQLite: the machine's cores, at most four, once each part covers 50,000 customer ids
+    /// (below that the statements are fast anyway). PostgreSQL plans parallel workers itself.
+    pub fn for_store(store: &crate::Store) -> Split {
+        match store {
+            crate::Store::Sqlite(..) => Split {
+                parts: std::thread::available_parallelism().map_or(1, |n| n.get().min(4)),
+                min_ids_per_part: 50_000,
+            },
+            crate::Store::Postgres(_) => Split::NONE,
+        }
+    }
+
+    /// The number of parts for customer ids `lo..=hi`.
+    pub fn parts_for(&self, lo: i64, hi: i64) -> usize {
+        let span = i128::from(hi) - i128::from(lo) + 1;
+        if span <= 0 {
+            return 1;
+        }
+        let by_size = span / i128::from(Ord::max(self.min_ids_per_part, 1));
+        usize::try_from(by_size.clamp(1, Ord::max(self.parts, 1) as i128)).unwrap_or(1)
+    }
+}
+
+/// `parts` contiguous ranges of equal width that together cover exactly `lo..=hi`.
+fn id_ranges(lo: i64, hi: i64, parts: usize) -> Vec<(i64, i64)> {
+    let n = Ord::max(parts, 1) as i128;
+    let (lo, width) = (i128::from(lo), i128::from(hi) - i128::from(lo) + 1);
+    let edge = |i: i128| i64::try_from(lo + width * i / n).unwrap_or(i64::MAX);
+    (0..n)
+        .map(|i| (edge(i), edge(i + 1) - 1))
+        .filter(|(a, b)| a <= b)
+        .collect()
+}
+
+/// The smallest and largest customer id (0, -1 when there are none: an empty range). Two
+/// sub-selects: SQLite reads one end of the index for a lone `MIN` or `MAX`, but scans the
+/// whole table for both in one select.
+async fn id_bounds(db: &mut Db<'_>) -> crate::Result<(i64, i64)> {
+    let mut q = Query::select();
+    q.expr(Expr::cust("(SELECT MIN(id) FROM customers)"))
+        .expr(Expr::cust("(SELECT MAX(id) FROM customers)"));
+    let row = crate::select::all::<(Option<i64>, Option<i64>)>(db, &q).await?;
+    Ok(match row.first() {
+        Some((Some(lo), Some(hi))) => (*lo, *hi),
+        _ => (0, -1),
+    })
+}
+
+/// The count and first page of a preview from its parts in id order: the counts add up, and
+/// the page is the first `limit` members of the parts taken one after the other.
+fn merge_parts(parts: Vec<Vec<MemberWithTotal>>, limit: u64) -> (i64, Vec<Member>) {
+    let total = parts
+        .iter()
+        .map(|rows| rows.first().map_or(0, |r| r.total))
+        .sum();
+    let page = parts
+        .into_iter()
+        .flatten()
+        .map(|r| r.member)
+        .take(usize::try_from(limit).unwrap_or(usize::MAX))
+        .collect();
+    (total, page)
+}
+
+/// Count and first page in one statement. The members are materialised once (a CTE), counted,
+/// and the first page joined to the member columns (and the address). Not `COUNT(*) OVER ()
+/// … ORDER BY id LIMIT n`: the LIMIT made PostgreSQL choose a fast-start nested-loop plan that
+/// still had to visit every member (seed 1 at 1M customers: 1.7 s instead of 0.3 s with hash
+/// joins).
+fn preview_query(seg: &Segment, at: &At, pg: bool, limit: u64) -> WithQuery {
+    let mut ids = member_ids(seg, at, pg);
     ids.expr_as(cid(), a("id"));
     let mut page = Query::select();
     page.column(a("id"))
@@ -910,21 +1068,7 @@ pub async fn preview(
         .table_name(a("members"))
         .materialized(true)
         .to_owned();
-    let q = q.with(WithClause::new().cte(members).to_owned());
-    let rows: Vec<MemberWithTotal> = with_db!(db, c, pg => {
-        let (sql, values) = if pg { q.build_sqlx(PostgresQueryBuilder) } else { q.build_sqlx(SqliteQueryBuilder) };
-        sqlx::query_as_with(AssertSqlSafe(sql), values).persistent(false).fetch_all(&mut *c).await?
-    });
-    let total = rows.first().map_or(0, |r| r.total);
-    let sample = rows.into_iter().map(|r| r.member);
-    Ok((
-        total,
-        if limit == 0 {
-            Vec::new()
-        } else {
-            sample.collect()
-        },
-    ))
+    q.with(WithClause::new().cte(members).to_owned())
 }
 
 /// Members of a snapshot in id order after `after_id`.
@@ -1156,6 +1300,74 @@ mod tests {
         parse(&v, "definition", Context::default()).expect("valid")
     }
 
+    #[test]
+    fn id_ranges_cover_every_id_once_in_order() {
+        for (lo, hi, parts) in [
+            (1, 1_000_000, 2),
+            (1, 10, 3),
+            (5, 7, 4),
+            (1, 1, 4),
+            (3, 2, 2),
+        ] {
+            let r = id_ranges(lo, hi, parts);
+            let ids: Vec<i64> = r.iter().flat_map(|&(a, b)| a..=b).collect();
+            assert_eq!(ids, (lo..=hi).collect::<Vec<_>>(), "{lo}..={hi} in {parts}");
+            assert!(r.len() <= parts);
+        }
+        assert_eq!(
+            id_ranges(1, 1_000_000, 2),
+            vec![(1, 500_000), (500_001, 1_000_000)]
+        );
+        assert_eq!(id_ranges(i64::MAX - 3, i64::MAX, 2).len(), 2);
+    }
+
+    #[test]
+    fn a_preview_is_split_only_when_each_part_has_enough_ids() {
+        let split = Split {
+            parts: 4,
+            min_ids_per_part: 50_000,
+        };
+        assert_eq!(split.parts_for(1, 10_000), 1);
+        assert_eq!(split.parts_for(1, 120_000), 2);
+        assert_eq!(split.parts_for(1, 1_000_000), 4);
+        assert_eq!(split.parts_for(0, -1), 1, "no customers");
+        assert_eq!(Split::NONE.parts_for(1, i64::MAX), 1);
+    }
+
+    fn member(id: i64, total: i64) -> MemberWithTotal {
+        MemberWithTotal {
+            member: Member {
+                id,
+                customer_number: id.to_string(),
+                salutation: None,
+                first_name: None,
+                last_name: None,
+                company_name: None,
+                email: None,
+                postcode: None,
+                city: None,
+            },
+            total,
+        }
+    }
+
+    #[test]
+    fn parts_add_their_counts_and_fill_the_page_in_id_order() {
+        let parts = vec![
+            vec![member(2, 2), member(7, 2)],
+            vec![],
+            vec![member(12, 5), member(13, 5), member(15, 5)],
+        ];
+        let (total, page) = merge_parts(parts, 4);
+        assert_eq!(total, 7, "each row of a part carries that part's count");
+        assert_eq!(
+            page.iter().map(|m| m.id).collect::<Vec<_>>(),
+            vec![2, 7, 12, 13]
+        );
+        let (total, page) = merge_parts(vec![vec![member(3, 1)]], 0);
+        assert_eq!((total, page.len()), (1, 0));
+    }
+
     fn as_of() -> NaiveDate {
         NaiveDate::from_ymd_opt(2026, 6, 30).expect("date")
     }
@@ -1226,6 +1438,7 @@ mod tests {
             as_of: as_of(),
             rolling: Some(("2025-07".into(), "2026-06".into())),
             recorded_until: DateTime::<Utc>::MAX_UTC,
+            ids: None,
         };
         let (sql, _) = render(
             &seg(json!({"and": [
@@ -1256,6 +1469,7 @@ mod tests {
         // As of today no sale lies after the window: no look at the receipts.
         let today = At {
             recorded_until: day_start(as_of()),
+            ids: None,
             ..rolled.clone()
         };
         let lapsed = seg(json!({"last_purchase": {"op": "before", "days": 60}}));
@@ -1339,6 +1553,7 @@ mod tests {
             as_of: as_of(),
             rolling: Some(("2025-07".into(), "2026-06".into())),
             recorded_until: DateTime::<Utc>::MAX_UTC,
+            ids: None,
         };
         let twelve = seg(
             json!({"purchases": {"metric": "revenue", "window": {"last_months": 12}, "op": "gte", "value": 1}}),
@@ -1352,6 +1567,7 @@ mod tests {
             as_of: as_of(),
             rolling: Some(("2025-06".into(), "2026-05".into())),
             recorded_until: DateTime::<Utc>::MAX_UTC,
+            ids: None,
         };
         let s = render(&twelve, &stale, false).0;
         assert!(s.contains("customer_monthly") && !s.contains("_12m"), "{s}");

@@ -14,8 +14,8 @@ use sqlx::sqlite::SqliteRow;
 
 use crate::{Db, with_db};
 
-/// All rows of `q`.
-pub(crate) async fn all<T>(db: &mut Db<'_>, q: &SelectStatement) -> crate::Result<Vec<T>>
+/// All rows of `q` (a SELECT, or one with a WITH clause).
+pub(crate) async fn all<T>(db: &mut Db<'_>, q: &impl SqlxBinder) -> crate::Result<Vec<T>>
 where
     T: Send + Unpin + for<'r> sqlx::FromRow<'r, PgRow> + for<'r> sqlx::FromRow<'r, SqliteRow>,
 {

@@ -78,6 +78,10 @@ pub enum BenchWhat {
         customers: u64,
         #[arg(long, default_value_t = 5)]
         runs: usize,
+        /// Connections a preview may use (default: as the server decides, ADR 12); 1 runs each
+        /// preview as one statement.
+        #[arg(long)]
+        parts: Option<usize>,
     },
     /// A campaign start over a segment of all customers (at least N, demo data is added if
     /// needed): snapshot, control draw, channels, voucher issuance, contacts and the files.
@@ -277,9 +281,11 @@ pub async fn run(db: &DbArgs, file: &FileConfig, what: BenchWhat) -> Result<(), 
             concurrency,
         } => bench_redeem(&app, vouchers, concurrency).await?,
         BenchWhat::BonusRun { customers } => bench_bonus(&app, customers).await?,
-        BenchWhat::Segments { customers, runs } => {
-            crate::bench_marketing::segments(&app, customers, runs).await?
-        }
+        BenchWhat::Segments {
+            customers,
+            runs,
+            parts,
+        } => crate::bench_marketing::segments(&app, customers, runs, parts).await?,
         BenchWhat::Duplicates {
             customers,
             checks,

@@ -134,7 +134,12 @@ async fn run_hand(db: &mut Db<'_>, h: &HandQuery) -> Result<(i64, usize), sqlx::
     })
 }
 
-pub async fn segments(app: &App, customers: u64, runs: usize) -> Result<(), String> {
+pub async fn segments(
+    app: &App,
+    customers: u64,
+    runs: usize,
+    parts: Option<usize>,
+) -> Result<(), String> {
     let err = |e: kundo_store::StoreError| e.to_string();
     let mut conn = app.store.acquire().await.map_err(err)?;
     let have = kundo_store::customers::count(&mut conn.db())
@@ -167,6 +172,13 @@ pub async fn segments(app: &App, customers: u64, runs: usize) -> Result<(), Stri
     println!(
         "{have} customers before the run, {lines} receipt lines; store {store}; as of {as_of}; {runs} runs each"
     );
+    // As the API previews: spread over connections on SQLite (ADR 12).
+    let mut split = kundo_store::segments::Split::for_store(&app.store);
+    if let Some(n) = parts {
+        split.parts = n.max(1);
+        split.min_ids_per_part = split.min_ids_per_part.min(50_000);
+    }
+    println!("preview parts: up to {}", split.parts);
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     for (name, definition, hand) in hand_queries(&store, as_of) {
         let seg = parse(&definition, "definition", Context { attributes: &[] })
@@ -176,7 +188,7 @@ pub async fn segments(app: &App, customers: u64, runs: usize) -> Result<(), Stri
         let start = Instant::now();
         for _ in 0..runs {
             let t = Instant::now();
-            let (n, page) = kundo_store::segments::preview(&mut conn.db(), &seg, as_of, 50)
+            let (n, page) = kundo_store::segments::preview(&app.store, &seg, as_of, 50, split)
                 .await
                 .map_err(err)?;
             ours.push(t.elapsed());
