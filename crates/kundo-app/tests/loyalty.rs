@@ -903,3 +903,31 @@ async fn the_operator_is_warned_when_postgres_runs_without_autovacuum() {
         }
     }
 }
+
+/// After a bulk load, `optimize` leaves statistics on both backends, and on PostgreSQL the new
+/// pages marked all-visible (a vacuum), so that index-only scans of the figures skip the table.
+#[tokio::test]
+async fn optimizing_after_a_bulk_load_analyses_and_on_postgres_vacuums() {
+    for (store, _dir) in testing::all().await {
+        store.optimize().await.unwrap();
+        match &store {
+            kundo_store::Store::Sqlite(pool, _) => {
+                let analysed: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sqlite_stat1")
+                    .fetch_one(pool)
+                    .await
+                    .unwrap();
+                assert!(analysed > 0);
+            }
+            kundo_store::Store::Postgres(pool) => {
+                let (vacuumed, analysed): (bool, bool) = sqlx::query_as(
+                    "SELECT last_vacuum IS NOT NULL, last_analyze IS NOT NULL \
+                     FROM pg_stat_user_tables WHERE relname = 'customer_stats'",
+                )
+                .fetch_one(pool)
+                .await
+                .unwrap();
+                assert!(vacuumed && analysed);
+            }
+        }
+    }
+}
