@@ -367,18 +367,25 @@ impl Store {
 
     /// Up to `n` more connections, for work that can use extra connections but must not queue
     /// behind other requests for them (nor hold one while waiting for the next, which could
-    /// deadlock a full pool): each is waited for briefly, opening a new one if the pool has
-    /// room, and the first that is not ready ends the search.
+    /// deadlock a full pool): an idle connection is taken at once, a new one is opened (waited
+    /// for at most 50 ms) while the pool has room, and the search ends at the first that is
+    /// neither.
     pub async fn acquire_ready(&self, n: usize) -> Vec<Conn> {
-        const READY: Duration = Duration::from_millis(50);
         let mut out = Vec::with_capacity(n);
         for _ in 0..n {
-            match tokio::time::timeout(READY, self.acquire()).await {
-                Ok(Ok(conn)) => out.push(conn),
-                _ => break,
+            match self.ready_connection().await {
+                Some(conn) => out.push(conn),
+                None => break,
             }
         }
         out
+    }
+
+    async fn ready_connection(&self) -> Option<Conn> {
+        match self {
+            Store::Sqlite(p, _) => ready_from(p).await.map(Conn::Sqlite),
+            Store::Postgres(p) => ready_from(p).await.map(Conn::Postgres),
+        }
     }
 
     /// Starts a read-only snapshot (a deferred transaction on SQLite).
@@ -479,6 +486,23 @@ pub fn redact(url: &str) -> String {
         }
         _ => url.to_string(),
     }
+}
+
+/// An idle connection at once, or a new one (waited for at most 50 ms) while the pool has room.
+async fn ready_from<DB: sqlx::Database>(
+    pool: &sqlx::Pool<DB>,
+) -> Option<sqlx::pool::PoolConnection<DB>> {
+    const OPENING: Duration = Duration::from_millis(50);
+    if let Some(conn) = pool.try_acquire() {
+        return Some(conn);
+    }
+    if pool.size() >= pool.options().get_max_connections() {
+        return None;
+    }
+    tokio::time::timeout(OPENING, pool.acquire())
+        .await
+        .ok()?
+        .ok()
 }
 
 #[cfg(test)]
