@@ -323,22 +323,31 @@ async fn load(app: &App, people: &mut [Person]) {
 }
 
 /// Sets a customer's status directly, as a merge that raced a receipt would leave it.
-/// The preview (and the count) spread over three connections by customer-id range (ADR 12),
-/// whatever the size of the data: count and customer numbers of the first `limit` members.
-async fn split_preview(app: &App, definition: &Value, limit: u64) -> (i64, Vec<String>) {
+const THREE_PARTS: kundo_store::segments::Split = kundo_store::segments::Split {
+    parts: 3,
+    min_ids_per_part: 1,
+};
+
+/// The preview spread over three connections by customer-id range (ADR 12), whatever the size
+/// of the data: count and customer numbers of the first `limit` members.
+async fn preview_in_parts(app: &App, definition: &Value, limit: u64) -> (i64, Vec<String>) {
     let seg = app.parse_segment(definition).await.unwrap();
-    let split = kundo_store::segments::Split {
-        parts: 3,
-        min_ids_per_part: 1,
-    };
-    let (count, page) = kundo_store::segments::preview(&app.store, &seg, as_of(), limit, split)
-        .await
-        .unwrap();
-    let counted = kundo_store::segments::count(&app.store, &seg, as_of(), split)
+    let (count, page) =
+        kundo_store::segments::preview(&app.store, &seg, as_of(), limit, THREE_PARTS)
+            .await
+            .unwrap();
+    (count, page.into_iter().map(|m| m.customer_number).collect())
+}
+
+/// [`preview_in_parts`], and the count in parts agrees with it (the data standing still).
+async fn split_preview(app: &App, definition: &Value, limit: u64) -> (i64, Vec<String>) {
+    let (count, page) = preview_in_parts(app, definition, limit).await;
+    let seg = app.parse_segment(definition).await.unwrap();
+    let counted = kundo_store::segments::count(&app.store, &seg, as_of(), THREE_PARTS)
         .await
         .unwrap();
     assert_eq!(counted, count, "count and preview in parts");
-    (count, page.into_iter().map(|m| m.customer_number).collect())
+    (count, page)
 }
 
 async fn set_status(app: &App, id: i64, status: &str) {
@@ -858,21 +867,32 @@ async fn rolling_figures_agree(app: &App, ctx: &str) {
     assert!(in_window > 0, "{ctx}: no receipt fell into the window");
 }
 
+/// The first `n` generated people, loaded without their receipts.
+async fn people_without_receipts(app: &App, n: usize) -> Vec<Person> {
+    let mut people: Vec<Person> = generate().into_iter().take(n).collect();
+    for p in people.iter_mut() {
+        p.receipts.clear();
+    }
+    load(app, &mut people).await;
+    people
+}
+
+/// A till system's key, allowed to book receipts.
+fn till() -> Actor {
+    Actor {
+        name: "apikey:pos".into(),
+        scopes: vec!["receipts:write".into()],
+        csrf_token: None,
+    }
+}
+
 #[tokio::test]
 async fn rolling_the_window_while_receipts_arrive_loses_nothing() {
     for (store, _dir) in testing::all().await {
         let db = store.backend().name();
         let app = App::new(store);
-        let mut people: Vec<Person> = generate().into_iter().take(24).collect();
-        for p in people.iter_mut() {
-            p.receipts.clear();
-        }
-        load(&app, &mut people).await;
-        let till = Actor {
-            name: "apikey:pos".into(),
-            scopes: vec!["receipts:write".into()],
-            csrf_token: None,
-        };
+        let people = people_without_receipts(&app, 24).await;
+        let till = till();
         // Receipts over fourteen months around two windows, booked while the window rolls
         // back and forth between the months of June and August 2026.
         let days = [as_of(), as_of() + Duration::days(45)];
@@ -927,5 +947,71 @@ async fn rolling_the_window_while_receipts_arrive_loses_nothing() {
         booking.await.unwrap();
         rolling.await.unwrap();
         rolling_figures_agree(&app, db).await;
+    }
+}
+
+/// Previews in parts read while receipts are booked: each part sees the figures at some moment,
+/// so a segment that only grows (customers who bought at all) never counts down from one preview
+/// to the next, never counts a customer twice, and ends at the exact number.
+#[tokio::test]
+async fn previews_in_parts_while_receipts_arrive_never_count_down() {
+    for (store, _dir) in testing::all().await {
+        let db = store.backend().name();
+        let app = App::new(store);
+        let people = people_without_receipts(&app, 60).await;
+        let till = till();
+        let numbers: Vec<String> = people.iter().map(|p| p.number.clone()).collect();
+        let bought = json!({"purchases": {"metric": "receipts", "op": "gte", "value": 1}});
+        let booking = {
+            let app = app.clone();
+            let numbers = numbers.clone();
+            tokio::spawn(async move {
+                for n in 0..90usize {
+                    let date = as_of() - Duration::days(1 + (n as i64 * 7) % 300);
+                    let receipt = ReceiptInput {
+                        source: "pos-ZH01".into(),
+                        external_id: format!("parts-{n}"),
+                        store_code: Some("ZH01".into()),
+                        channel: "store".into(),
+                        occurred_at: Utc
+                            .from_utc_datetime(&date.and_hms_opt(10, 0, 0).unwrap())
+                            .to_rfc3339(),
+                        currency: "CHF".into(),
+                        card_number: None,
+                        // Every customer once in the first 60 receipts, in a scattered order.
+                        customer_number: Some(numbers[(n * 7) % numbers.len()].clone()),
+                        lines: vec![LineInput {
+                            sku: format!("SKU-{n}"),
+                            category: "Papier".into(),
+                            quantity: 1,
+                            amount: 2_000,
+                        }],
+                    };
+                    for r in app.book_receipts(&till, vec![receipt]).await.unwrap() {
+                        assert_eq!(r.unwrap().status, 201);
+                    }
+                }
+            })
+        };
+        let mut last = 0;
+        let mut previews = 0;
+        while !booking.is_finished() {
+            let (count, page) = preview_in_parts(&app, &bought, 100).await;
+            assert!(count >= last, "{db}: {count} after {last}");
+            assert_eq!(
+                page.len() as i64,
+                count,
+                "{db}: the page holds every member"
+            );
+            let unique: BTreeSet<&String> = page.iter().collect();
+            assert_eq!(unique.len(), page.len(), "{db}: a member came twice");
+            last = count;
+            previews += 1;
+        }
+        booking.await.unwrap();
+        let (count, _) = split_preview(&app, &bought, 100).await;
+        assert_eq!(count, numbers.len() as i64, "{db}");
+        assert!(count >= last);
+        assert!(previews > 1, "{db}: the previews overlapped the booking");
     }
 }
