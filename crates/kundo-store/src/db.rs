@@ -291,8 +291,10 @@ impl Store {
                 .busy_timeout(Duration::from_secs(30))
                 // No `mmap_size`: with several pooled connections reading the same large tables,
                 // memory-mapped reads made other connections' queries up to 7× slower (ADR 11).
-                .pragma("cache_size", "-32000")
-                .pragma("temp_store", "memory");
+                // Temporary B-trees stay in SQLite's default place, a file that spills once
+                // past the cache: in memory, the scores run's GROUP BY over every receipt grew
+                // the process by 600 MB (ADR 13).
+                .pragma("cache_size", "-32000");
             let pool = SqlitePoolOptions::new()
                 .max_connections(size.max_connections)
                 .acquire_timeout(Duration::from_secs(30))
