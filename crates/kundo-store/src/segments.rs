@@ -932,7 +932,12 @@ where
     let mut first = store.acquire().await?;
     let at = At::load(&mut first.db(), as_of).await?;
     let pg = first.db().is_postgres();
-    let (lo, hi) = id_bounds(&mut first.db()).await?;
+    // One part (PostgreSQL) needs no bounds: no round trip for them.
+    let (lo, hi) = if split.parts > 1 {
+        id_bounds(&mut first.db()).await?
+    } else {
+        (0, -1)
+    };
     let wanted = split.parts_for(lo, hi);
     let mut conns = vec![first];
     if wanted > 1 {

@@ -173,11 +173,13 @@ pub async fn segments(
         "{have} customers before the run, {lines} receipt lines; store {store}; as of {as_of}; {runs} runs each"
     );
     // As the API previews: spread over connections on SQLite (ADR 12).
-    let mut split = kundo_store::segments::Split::for_store(&app.store);
-    if let Some(n) = parts {
-        split.parts = n.max(1);
-        split.min_ids_per_part = split.min_ids_per_part.min(50_000);
-    }
+    let split = match parts {
+        Some(n) => kundo_store::segments::Split {
+            parts: n.max(1),
+            min_ids_per_part: 50_000,
+        },
+        None => kundo_store::segments::Split::for_store(&app.store),
+    };
     println!("preview parts: up to {}", split.parts);
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     for (name, definition, hand) in hand_queries(&store, as_of) {
