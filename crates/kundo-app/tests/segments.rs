@@ -877,6 +877,28 @@ async fn people_without_receipts(app: &App, n: usize) -> Vec<Person> {
     people
 }
 
+/// A sale of Papier for CHF 20 at the ZH01 till, booked to the customer's number.
+fn papier_sale(external_id: &str, customer_number: &str, date: NaiveDate) -> ReceiptInput {
+    ReceiptInput {
+        source: "pos-ZH01".into(),
+        external_id: external_id.into(),
+        store_code: Some("ZH01".into()),
+        channel: "store".into(),
+        occurred_at: Utc
+            .from_utc_datetime(&date.and_hms_opt(10, 0, 0).unwrap())
+            .to_rfc3339(),
+        currency: "CHF".into(),
+        card_number: None,
+        customer_number: Some(customer_number.into()),
+        lines: vec![LineInput {
+            sku: format!("SKU-{external_id}"),
+            category: "Papier".into(),
+            quantity: 1,
+            amount: 2_000,
+        }],
+    }
+}
+
 /// A till system's key, allowed to book receipts.
 fn till() -> Actor {
     Actor {
@@ -968,25 +990,9 @@ async fn previews_in_parts_while_receipts_arrive_never_count_down() {
             tokio::spawn(async move {
                 for n in 0..90usize {
                     let date = as_of() - Duration::days(1 + (n as i64 * 7) % 300);
-                    let receipt = ReceiptInput {
-                        source: "pos-ZH01".into(),
-                        external_id: format!("parts-{n}"),
-                        store_code: Some("ZH01".into()),
-                        channel: "store".into(),
-                        occurred_at: Utc
-                            .from_utc_datetime(&date.and_hms_opt(10, 0, 0).unwrap())
-                            .to_rfc3339(),
-                        currency: "CHF".into(),
-                        card_number: None,
-                        // Every customer once in the first 60 receipts, in a scattered order.
-                        customer_number: Some(numbers[(n * 7) % numbers.len()].clone()),
-                        lines: vec![LineInput {
-                            sku: format!("SKU-{n}"),
-                            category: "Papier".into(),
-                            quantity: 1,
-                            amount: 2_000,
-                        }],
-                    };
+                    // Every customer once in the first 60 receipts, in a scattered order.
+                    let number = &numbers[(n * 7) % numbers.len()];
+                    let receipt = papier_sale(&format!("parts-{n}"), number, date);
                     for r in app.book_receipts(&till, vec![receipt]).await.unwrap() {
                         assert_eq!(r.unwrap().status, 201);
                     }
@@ -1013,5 +1019,105 @@ async fn previews_in_parts_while_receipts_arrive_never_count_down() {
         assert_eq!(count, numbers.len() as i64, "{db}");
         assert!(count >= last);
         assert!(previews > 1, "{db}: the previews overlapped the booking");
+    }
+}
+
+/// Every figure row's copies of the customer's fields equal the customer's own (ADR 14).
+async fn field_copies_agree(app: &App, ctx: &str) {
+    let sql = "SELECT s.customer_id FROM customer_stats s JOIN customers c ON c.id = s.customer_id \
+               WHERE s.kind IS DISTINCT FROM c.kind OR s.salutation IS DISTINCT FROM c.salutation \
+               OR s.gender IS DISTINCT FROM c.gender OR s.language IS DISTINCT FROM c.language \
+               OR s.preferred_channel IS DISTINCT FROM c.preferred_channel \
+               OR s.birth_date IS DISTINCT FROM c.birth_date";
+    let mut conn = app.store.acquire().await.unwrap();
+    let differ: Vec<(i64,)> = match conn.db() {
+        kundo_store::Db::Sqlite(c) => sqlx::query_as(sql).fetch_all(&mut *c).await.unwrap(),
+        kundo_store::Db::Postgres(c) => sqlx::query_as(sql).fetch_all(&mut *c).await.unwrap(),
+    };
+    assert!(differ.is_empty(), "{ctx}: copies differ for {differ:?}");
+}
+
+fn staff() -> Actor {
+    Actor {
+        name: "user:service1".into(),
+        scopes: vec!["customers:read".into(), "customers:write".into()],
+        csrf_token: None,
+    }
+}
+
+async fn set_fields(app: &App, number: &str, fields: Value) {
+    let patch = fields.as_object().unwrap().clone();
+    app.update_customer(&staff(), number, &patch, None)
+        .await
+        .unwrap();
+}
+
+async fn book_one(app: &App, number: &str, n: usize) {
+    let receipt = papier_sale(&format!("fields-{n}"), number, as_of() - Duration::days(3));
+    for r in app.book_receipts(&till(), vec![receipt]).await.unwrap() {
+        assert_eq!(r.unwrap().status, 201);
+    }
+}
+
+/// A segment of buyers that tests a field reads the field's copy on the figure row; the copy
+/// follows the customer through a first sale, changes, a field cleared, and a merge that takes
+/// the duplicate's sales and the survivor's fields.
+#[tokio::test]
+async fn field_copies_on_the_figures_follow_the_customer() {
+    for (store, _dir) in testing::all().await {
+        let db = store.backend().name();
+        let app = App::new(store);
+        let people = people_without_receipts(&app, 4).await;
+        let n: Vec<&str> = people.iter().map(|p| p.number.as_str()).collect();
+        let women_who_bought = json!({"and": [
+            {"purchases": {"metric": "receipts", "op": "gte", "value": 1}},
+            {"field": "gender", "op": "eq", "value": "female"},
+            {"not": {"field": "birth_date", "op": "lt", "value": "1950-01-01"}}
+        ]});
+        let members = |expected: Vec<&str>| {
+            let mut expected: Vec<String> = expected.into_iter().map(String::from).collect();
+            expected.sort();
+            expected
+        };
+        let current = || async {
+            let (count, mut page) = split_preview(&app, &women_who_bought, 10).await;
+            assert_eq!(count, page.len() as i64);
+            page.sort();
+            page
+        };
+
+        for (number, gender) in n.iter().zip(["female", "male", "female", "male"]) {
+            set_fields(
+                &app,
+                number,
+                json!({"gender": gender, "birth_date": "1980-05-01"}),
+            )
+            .await;
+        }
+        // The first sale creates the figure row with the fields as they are.
+        book_one(&app, n[0], 0).await;
+        book_one(&app, n[1], 1).await;
+        book_one(&app, n[2], 2).await;
+        field_copies_agree(&app, db).await;
+        assert_eq!(current().await, members(vec![n[0], n[2]]), "{db}");
+
+        // Changes after the first sale reach the copies, and so the segment.
+        set_fields(&app, n[1], json!({"gender": "female"})).await;
+        set_fields(&app, n[0], json!({"birth_date": "1940-05-01"})).await;
+        field_copies_agree(&app, db).await;
+        assert_eq!(current().await, members(vec![n[1], n[2]]), "{db}");
+        set_fields(&app, n[1], json!({"gender": null})).await;
+        field_copies_agree(&app, db).await;
+        assert_eq!(current().await, members(vec![n[2]]), "{db}");
+
+        // The survivor had no sale: its figure row is born in the merge, with its own gender.
+        app.merge_customers(&staff(), n[3], n[2], &Default::default())
+            .await
+            .unwrap();
+        field_copies_agree(&app, db).await;
+        assert_eq!(current().await, Vec::<String>::new(), "{db}");
+        set_fields(&app, n[3], json!({"gender": "female"})).await;
+        assert_eq!(current().await, members(vec![n[3]]), "{db}");
+        field_copies_agree(&app, db).await;
     }
 }

@@ -185,6 +185,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "figure tables by customer",
         include_str!("../migrations/sqlite/0010_figure_tables_by_customer.sql"),
     ),
+    (
+        11,
+        "segment fields on figures",
+        include_str!("../migrations/sqlite/0011_segment_fields_on_figures.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -236,6 +241,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         10,
         "figure tables by customer",
         include_str!("../migrations/postgres/0010_figure_tables_by_customer.sql"),
+    ),
+    (
+        11,
+        "segment fields on figures",
+        include_str!("../migrations/postgres/0011_segment_fields_on_figures.sql"),
     ),
 ];
 

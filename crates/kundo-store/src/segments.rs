@@ -3,10 +3,10 @@
 //! static lists.
 //!
 //! The query is `SELECT … FROM customers c WHERE c.status = 'active' AND <condition>`, or, for
-//! counting members who must have bought and whose conditions read no customer column, the same
-//! over `customer_stats` (`member_ids`, ADR 9). Each leaf is a test on `c` itself, a correlated
-//! sub-select on the customer (`(SELECT COALESCE(SUM(…), 0) … WHERE customer_id = c.id) <op>
-//! value`) or `[NOT] EXISTS (… WHERE customer_id = c.id)` over the one table it needs, so a
+//! counting members who must have bought, the same over `customer_stats` (`member_ids`, ADR 9),
+//! whose row also carries copies of the customer's own fields (ADR 14). Each leaf is a test on
+//! `c` itself, a correlated sub-select on the customer (`(SELECT COALESCE(SUM(…), 0) … WHERE
+//! customer_id = c.id) <op> value`) or `[NOT] EXISTS (… WHERE customer_id = c.id)` over the one table it needs, so a
 //! leaf is never NULL, NOT means "not a member", customers without rows have the figure 0, and
 //! no leaf adds a join (ADR 7). At 1M customers this measured 2–7× faster than `c.id IN
 //! (SELECT … GROUP BY … HAVING …)`.
@@ -196,7 +196,10 @@ pub fn condition(seg: &Segment, at: &At) -> Expr {
 
 /// The items of an AND group: the tests on `customer_stats` among its leaves (to be combined
 /// into one condition) and the other conditions.
-fn and_parts(items: &[Segment], at: &At) -> (Vec<StatsTest>, Vec<Expr>) {
+fn and_parts<'s>(
+    items: impl IntoIterator<Item = &'s Segment>,
+    at: &At,
+) -> (Vec<StatsTest>, Vec<Expr>) {
     let mut stats = Vec::new();
     let mut others = Vec::new();
     for item in items {
@@ -212,24 +215,61 @@ fn and_parts(items: &[Segment], at: &At) -> (Vec<StatsTest>, Vec<Expr>) {
 }
 
 /// A segment whose members must have a `customer_stats` row (its top level tests a figure that
-/// customers without purchases fail), split into the tests on that row and the rest — unless a
-/// condition reads a column of `customers` itself, which needs the customer's row anyway.
+/// customers without purchases fail), split into the tests on that row and the rest. Conditions
+/// on the customer's own fields at the top level test their copies on the same row (ADR 14); a
+/// field nested under a group that also tests something else needs the customer's row, and the
+/// query stays over `customers`.
 fn stats_rooted(seg: &Segment, at: &At) -> Option<(Cond, Vec<Expr>)> {
-    if reads_customer_columns(seg) {
-        return None;
-    }
-    let (stats, others) = match seg {
-        Segment::And(items) => and_parts(items, at),
-        Segment::Leaf(c) => match classify(c, at) {
-            Figure::Stats(t) => (vec![t], Vec::new()),
-            Figure::Other(_) => return None,
-        },
+    let items = match seg {
+        Segment::And(items) => items.as_slice(),
+        Segment::Leaf(_) => std::slice::from_ref(seg),
         Segment::Or(_) | Segment::Not(_) => return None,
     };
+    let (row_fields, rest): (Vec<&Segment>, Vec<&Segment>) =
+        items.iter().partition(|item| fields_only(item));
+    if rest.iter().any(|item| reads_customer_columns(item)) {
+        return None;
+    }
+    let (stats, others) = and_parts(rest, at);
     if stats.iter().all(|t| t.without_row) {
         return None;
     }
-    Some((all_of(stats), others))
+    let tests = row_fields
+        .into_iter()
+        .fold(all_of(stats), |c, f| c.add(fields_on_row(f, at.as_of)));
+    Some((tests, others))
+}
+
+/// Does the tree test nothing but the customer's own (non-address) fields, all of which have
+/// copies on `customer_stats`?
+fn fields_only(seg: &Segment) -> bool {
+    match seg {
+        Segment::And(items) | Segment::Or(items) => items.iter().all(fields_only),
+        Segment::Not(inner) => fields_only(inner),
+        Segment::Leaf(Condition::Field(FieldCond::Text(field, _))) => !field.is_address(),
+        Segment::Leaf(Condition::Field(_)) => true,
+        Segment::Leaf(_) => false,
+    }
+}
+
+/// A tree of field conditions ([`fields_only`]) as a test on the copies in `customer_stats m`.
+fn fields_on_row(seg: &Segment, as_of: NaiveDate) -> Expr {
+    match seg {
+        Segment::And(items) => Expr::from(
+            items
+                .iter()
+                .fold(Cond::all(), |c, s| c.add(fields_on_row(s, as_of))),
+        ),
+        Segment::Or(items) => Expr::from(
+            items
+                .iter()
+                .fold(Cond::any(), |c, s| c.add(fields_on_row(s, as_of))),
+        ),
+        Segment::Not(inner) => fields_on_row(inner, as_of).not(),
+        Segment::Leaf(Condition::Field(f)) => field(f, as_of, "m"),
+        // `fields_only` admits nothing else.
+        Segment::Leaf(_) => never(),
+    }
 }
 
 /// The tests on one `customer_stats` row, all of which must hold.
@@ -251,7 +291,7 @@ fn reads_customer_columns(seg: &Segment) -> bool {
 fn leaf(c: &Condition, at: &At) -> Expr {
     let as_of = at.as_of;
     match c {
-        Condition::Field(f) => field(f, as_of),
+        Condition::Field(f) => field(f, as_of, "c"),
         Condition::Attribute(at) => {
             let mut q = Query::select();
             q.expr(col("ca", "customer_id"))
@@ -422,7 +462,9 @@ fn classify(c: &Condition, at: &At) -> Figure {
     }
 }
 
-fn field(f: &FieldCond, as_of: NaiveDate) -> Expr {
+/// A field condition on the customer's columns in `table`: `customers c`, or the copies on the
+/// figure row `customer_stats m` (migration 0011, ADR 14). Address fields always probe `addresses`.
+fn field(f: &FieldCond, as_of: NaiveDate, table: &'static str) -> Expr {
     match f {
         FieldCond::Text(field, m) if field.is_address() => {
             let mut q = current_main_address();
@@ -430,7 +472,7 @@ fn field(f: &FieldCond, as_of: NaiveDate) -> Expr {
             member_of(q, "a", m.negate)
         }
         FieldCond::Text(field, m) => {
-            let column = Expr::col((a("c"), Alias::new(field_column(*field))));
+            let column = Expr::col((a(table), Alias::new(field_column(*field))));
             let has = Expr::from(
                 Cond::all()
                     .add(column.clone().is_not_null())
@@ -440,8 +482,8 @@ fn field(f: &FieldCond, as_of: NaiveDate) -> Expr {
         }
         FieldCond::BirthDate(cmp, d) => Expr::from(
             Cond::all()
-                .add(col("c", "birth_date").is_not_null())
-                .add(compare(col("c", "birth_date"), *cmp, *d)),
+                .add(col(table, "birth_date").is_not_null())
+                .add(compare(col(table, "birth_date"), *cmp, *d)),
         ),
         FieldCond::Age(cmp, years) => {
             // Age ≥ y ⇔ born on or before born_by(as_of, y).
@@ -449,7 +491,7 @@ fn field(f: &FieldCond, as_of: NaiveDate) -> Expr {
             else {
                 return never();
             };
-            let bd = || col("c", "birth_date");
+            let bd = || col(table, "birth_date");
             let test = match cmp {
                 Cmp::Gte => bd().lte(at_least),
                 Cmp::Gt => bd().lte(next),
@@ -771,8 +813,7 @@ fn base(seg: &Segment, at: &At) -> SelectStatement {
 }
 
 /// The members' ids (as `c.id`), for counting, previews and snapshots. A segment whose members
-/// must have purchases and that reads no column of `customers` is evaluated over
-/// `customer_stats` alone: the figure tests filter the scan, the other conditions probe by id,
+/// must have purchases ([`stats_rooted`]) is evaluated over `customer_stats` alone: the figure tests filter the scan, the other conditions probe by id,
 /// and inactive (merged) customers are excluded through the small partial index
 /// `customers_inactive` instead of a look at every candidate's `customers` row (ADR 9).
 fn member_ids(seg: &Segment, at: &At, pg: bool) -> SelectStatement {
@@ -1512,12 +1553,32 @@ mod tests {
             false,
         );
         assert!(sql.contains(stats_root), "{sql}");
-        // The customer's own columns, a group that customers without purchases can meet, or an
-        // OR at the top: the query stays over customers.
+        // The customer's own fields at the top level test their copies on the figure row.
+        for fields in [json!({"and": [
+            {"purchases": {"metric": "revenue", "op": "gte", "value": 1}},
+            {"field": "gender", "op": "eq", "value": "female"},
+            {"not": {"or": [
+                {"field": "language", "op": "eq", "value": "fr"},
+                {"field": "age", "op": "lt", "value": 30}
+            ]}}
+        ]})] {
+            for pg in [false, true] {
+                let (sql, _) = render(&seg(fields.clone()), &at, pg);
+                assert!(sql.contains(stats_root), "{sql}");
+                assert!(sql.contains("\"m\".\"gender\""), "{sql}");
+                assert!(sql.contains("\"m\".\"birth_date\""), "{sql}");
+                assert!(!sql.contains("\"customers\" AS \"c\""), "{sql}");
+            }
+        }
+        // A field mixed into a group with other conditions, a group that customers without
+        // purchases can meet, or an OR at the top: the query stays over customers.
         for other in [
             json!({"and": [
                 {"purchases": {"metric": "revenue", "op": "gte", "value": 1}},
-                {"not": {"field": "gender", "op": "eq", "value": "female"}}
+                {"or": [
+                    {"field": "gender", "op": "eq", "value": "female"},
+                    {"bought": {"category": "Papier"}}
+                ]}
             ]}),
             json!({"and": [
                 {"purchases": {"metric": "receipts", "op": "lte", "value": 3}},

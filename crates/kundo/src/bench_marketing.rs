@@ -84,7 +84,7 @@ fn hand_queries(
                 {"bought": {"category": "Papier", "min_times": 2}}
             ]}),
             q(
-                "JOIN customer_stats s ON s.customer_id = c.id WHERE c.status = 'active' AND c.gender = 'female' \
+                "JOIN customer_stats s ON s.customer_id = c.id WHERE c.status = 'active' AND s.gender = 'female' \
                  AND s.revenue_12m > 0 AND s.online_revenue_12m * 1000 >= 500 * s.revenue_12m \
                  AND s.receipts_12m > 0 AND s.revenue_12m >= 8000 * s.receipts_12m \
                  AND EXISTS (SELECT 1 FROM customer_category_totals k WHERE k.customer_id = c.id AND k.category = 'Papier' AND k.receipts >= 2)",
