@@ -265,6 +265,10 @@ fn migrator(list: &'static [(i64, &'static str, &'static str)]) -> Migrator {
     )
 }
 
+/// Bytes of memory that all SQLite connections of the process together should stay under
+/// (page caches, statements, sorts); see ADR 15.
+const SQLITE_SOFT_HEAP_LIMIT: i64 = 160 * 1024 * 1024;
+
 /// Pool sizes. SQLite serializes writers anyway; readers run in parallel in WAL mode.
 #[derive(Debug, Clone, Copy)]
 pub struct PoolSize {
@@ -304,7 +308,11 @@ impl Store {
                 // Temporary B-trees stay in SQLite's default place, a file that spills once
                 // past the cache: in memory, the scores run's GROUP BY over every receipt grew
                 // the process by 600 MB (ADR 13).
-                .pragma("cache_size", "-32000");
+                .pragma("cache_size", "-32000")
+                // Process-wide, not per connection: past it, each connection's cache recycles
+                // its own pages instead of growing, so sixteen busy connections cannot hold
+                // 16 × 32 MB between them (ADR 15).
+                .pragma("soft_heap_limit", SQLITE_SOFT_HEAP_LIMIT.to_string());
             let pool = SqlitePoolOptions::new()
                 .max_connections(size.max_connections)
                 .acquire_timeout(Duration::from_secs(30))
@@ -526,5 +534,25 @@ mod tests {
             "postgres://kundo:***@db:5432/k"
         );
         assert_eq!(super::redact("postgres://db/k"), "postgres://db/k");
+    }
+
+    /// The limit is process-wide in SQLite; every connection the pool opens must still carry
+    /// it, so that whichever opens first sets it (ADR 15).
+    #[tokio::test]
+    async fn every_sqlite_connection_keeps_the_shared_memory_limit() {
+        let (store, _dir) = crate::testing::sqlite().await;
+        let crate::Store::Sqlite(pool, _) = &store else {
+            panic!("testing::sqlite opens SQLite")
+        };
+        let mut held = Vec::new();
+        for _ in 0..3 {
+            let mut conn = pool.acquire().await.expect("connection");
+            let (limit,): (i64,) = sqlx::query_as("PRAGMA soft_heap_limit")
+                .fetch_one(&mut *conn)
+                .await
+                .expect("pragma");
+            assert_eq!(limit, super::SQLITE_SOFT_HEAP_LIMIT);
+            held.push(conn);
+        }
     }
 }
