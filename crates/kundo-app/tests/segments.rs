@@ -688,6 +688,13 @@ async fn segments_find_exactly_the_members_a_scan_of_the_data_finds() {
 
         // A busy pool: the preview takes the one free connection and answers in one part
         // instead of waiting for the others.
+        // Open a few connections first: on a loaded machine, opening one may take longer
+        // than `acquire_ready` waits for it.
+        let mut warm = Vec::new();
+        for _ in 0..4 {
+            warm.push(app.store.acquire().await.unwrap());
+        }
+        drop(warm);
         let mut held = app.store.acquire_ready(64).await;
         assert!(held.len() > 2, "{db}: the pool hands out connections");
         held.pop();
