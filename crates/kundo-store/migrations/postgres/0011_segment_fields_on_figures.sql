@@ -17,6 +17,14 @@ SET kind = c.kind, salutation = c.salutation, gender = c.gender, language = c.la
 FROM customers c
 WHERE c.id = m.customer_id;
 
+-- Segment scans read customer_stats in physical order and probe the other figure tables per
+-- candidate; rows in customer order make those probes walk the indexes instead of jumping
+-- (seed 3 at 1M: 280 → 185 ms). Every sale updates its customer's row: room on each page keeps
+-- the new version beside the old one (a HOT update), so the order lasts. The backfill above
+-- wrote a second version of every row; CLUSTER rewrites the table compact and in order.
+ALTER TABLE customer_stats SET (fillfactor = 70);
+CLUSTER customer_stats USING customer_stats_pkey;
+
 -- BEFORE INSERT sets the new row's copies, so the row is written once. It runs for every row an
 -- upsert proposes, also when the customer's row exists and the upsert updates it instead (one
 -- primary-key look-up per sale). An AFTER INSERT trigger that updates the row ran only for a
