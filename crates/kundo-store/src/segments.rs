@@ -6,10 +6,10 @@
 //! counting members who must have bought, the same over `customer_stats` (`member_ids`, ADR 9),
 //! whose row also carries copies of the customer's own fields (ADR 14). Each leaf is a test on
 //! `c` itself, a correlated sub-select on the customer (`(SELECT COALESCE(SUM(…), 0) … WHERE
-//! customer_id = c.id) <op> value`) or `[NOT] EXISTS (… WHERE customer_id = c.id)` over the one table it needs, so a
-//! leaf is never NULL, NOT means "not a member", customers without rows have the figure 0, and
-//! no leaf adds a join (ADR 7). At 1M customers this measured 2–7× faster than `c.id IN
-//! (SELECT … GROUP BY … HAVING …)`.
+//! customer_id = c.id) <op> value`) or `[NOT] EXISTS (… WHERE customer_id = c.id)` over the one
+//! table it needs, so a leaf is never NULL, NOT means "not a member", customers without rows
+//! have the figure 0, and no leaf adds a join (ADR 7). At 1M customers this measured 2–7×
+//! faster than `c.id IN (SELECT … GROUP BY … HAVING …)`.
 //!
 //! Sources per purchase condition (ADR 8): no window → `customer_stats` (or `customer_stores`
 //! for a store); the last 12 months while the rolling figures cover them → the `*_12m` columns
@@ -243,12 +243,29 @@ fn stats_rooted(seg: &Segment, at: &At) -> Option<(Cond, Vec<Expr>)> {
 /// Does the tree test nothing but the customer's own (non-address) fields, all of which have
 /// copies on `customer_stats`?
 fn fields_only(seg: &Segment) -> bool {
+    !any_leaf(seg, |c| !reads_customer_column(c))
+}
+
+/// Does a condition of the tree read a column of `customers` other than its id?
+fn reads_customer_columns(seg: &Segment) -> bool {
+    any_leaf(seg, reads_customer_column)
+}
+
+/// A condition on the customer's own row: a field other than the postal address (those have
+/// their copies on `customer_stats`, ADR 14).
+fn reads_customer_column(c: &Condition) -> bool {
+    match c {
+        Condition::Field(FieldCond::Text(field, _)) => !field.is_address(),
+        Condition::Field(_) => true,
+        _ => false,
+    }
+}
+
+fn any_leaf(seg: &Segment, test: fn(&Condition) -> bool) -> bool {
     match seg {
-        Segment::And(items) | Segment::Or(items) => items.iter().all(fields_only),
-        Segment::Not(inner) => fields_only(inner),
-        Segment::Leaf(Condition::Field(FieldCond::Text(field, _))) => !field.is_address(),
-        Segment::Leaf(Condition::Field(_)) => true,
-        Segment::Leaf(_) => false,
+        Segment::And(items) | Segment::Or(items) => items.iter().any(|s| any_leaf(s, test)),
+        Segment::Not(inner) => any_leaf(inner, test),
+        Segment::Leaf(c) => test(c),
     }
 }
 
@@ -275,17 +292,6 @@ fn fields_on_row(seg: &Segment, as_of: NaiveDate) -> Expr {
 /// The tests on one `customer_stats` row, all of which must hold.
 fn all_of(tests: Vec<StatsTest>) -> Cond {
     tests.into_iter().fold(Cond::all(), |c, t| c.add(t.test))
-}
-
-/// Does a condition of the tree read a column of `customers` other than its id?
-fn reads_customer_columns(seg: &Segment) -> bool {
-    match seg {
-        Segment::And(items) | Segment::Or(items) => items.iter().any(reads_customer_columns),
-        Segment::Not(inner) => reads_customer_columns(inner),
-        Segment::Leaf(Condition::Field(FieldCond::Text(field, _))) => !field.is_address(),
-        Segment::Leaf(Condition::Field(_)) => true,
-        Segment::Leaf(_) => false,
-    }
 }
 
 fn leaf(c: &Condition, at: &At) -> Expr {
@@ -813,9 +819,10 @@ fn base(seg: &Segment, at: &At) -> SelectStatement {
 }
 
 /// The members' ids (as `c.id`), for counting, previews and snapshots. A segment whose members
-/// must have purchases ([`stats_rooted`]) is evaluated over `customer_stats` alone: the figure tests filter the scan, the other conditions probe by id,
-/// and inactive (merged) customers are excluded through the small partial index
-/// `customers_inactive` instead of a look at every candidate's `customers` row (ADR 9).
+/// must have purchases ([`stats_rooted`]) is evaluated over `customer_stats` alone: the figure
+/// tests filter the scan, the other conditions probe by id, and inactive (merged) customers are
+/// excluded through the small partial index `customers_inactive` instead of a look at every
+/// candidate's `customers` row (ADR 9).
 fn member_ids(seg: &Segment, at: &At, pg: bool) -> SelectStatement {
     let Some((tests, others)) = stats_rooted(seg, at) else {
         return base(seg, at);
