@@ -2,7 +2,7 @@
 //! booked through the real ingest use case; every segment's members must equal those found by a
 //! brute-force scan of the generated data in Rust.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{Datelike, Duration, NaiveDate, TimeZone, Utc};
 use kundo_app::customers::Created;
@@ -359,6 +359,71 @@ async fn set_status(app: &App, id: i64, status: &str) {
     tx.commit().await.unwrap();
 }
 
+fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).unwrap()
+}
+
+fn bought_between(p: &Person, category: &str, from: NaiveDate, to: NaiveDate) -> bool {
+    p.receipts
+        .iter()
+        .any(|r| r.date >= from && r.date <= to && r.has(category))
+}
+
+/// The category totals (receipts, first and last month, and on PostgreSQL the months) are what
+/// the monthly category figures add up to (migration 12).
+async fn category_totals_agree(app: &App, ctx: &str) {
+    type Totals = BTreeMap<(i64, String), (i64, i32, i32, Vec<i32>)>;
+    let mut conn = app.store.acquire().await.unwrap();
+    let monthly: Vec<(i64, String, String, i64)> = kundo_store::with_db!(&mut conn.db(), c, _pg => {
+        sqlx::query_as("SELECT customer_id, category, month, receipts FROM customer_categories")
+            .fetch_all(&mut *c).await.unwrap()
+    });
+    let mut expected = Totals::new();
+    for (customer, category, month, n) in monthly {
+        let m: i32 = month.replace('-', "").parse().unwrap();
+        let e = expected
+            .entry((customer, category))
+            .or_insert((0, i32::MAX, i32::MIN, Vec::new()));
+        e.0 += n;
+        e.1 = e.1.min(m);
+        e.2 = e.2.max(m);
+        e.3.push(m);
+    }
+    let pg = conn.db().is_postgres();
+    for e in expected.values_mut() {
+        e.3.sort();
+        if !pg {
+            e.3.clear();
+        }
+    }
+    let got: Totals = match conn.db() {
+        kundo_store::Db::Postgres(c) => {
+            let rows: Vec<(i64, String, i64, i32, i32, Vec<i32>)> = sqlx::query_as(
+                "SELECT customer_id, category, receipts, first_month, last_month, months FROM customer_category_totals",
+            )
+            .fetch_all(&mut *c)
+            .await
+            .unwrap();
+            rows.into_iter()
+                .map(|(c, k, n, f, l, m)| ((c, k), (n, f, l, m)))
+                .collect()
+        }
+        kundo_store::Db::Sqlite(c) => {
+            let rows: Vec<(i64, String, i64, i32, i32)> = sqlx::query_as(
+                "SELECT customer_id, category, receipts, first_month, last_month FROM customer_category_totals",
+            )
+            .fetch_all(&mut *c)
+            .await
+            .unwrap();
+            rows.into_iter()
+                .map(|(c, k, n, f, l)| ((c, k), (n, f, l, Vec::new())))
+                .collect()
+        }
+    };
+    assert!(!got.is_empty(), "{ctx}");
+    assert_eq!(got, expected, "{ctx}: category totals");
+}
+
 fn months_back(n: u32) -> ((i32, u32), (i32, u32)) {
     let to = (as_of().year(), as_of().month());
     let first = as_of().with_day(1).unwrap() - chrono::Months::new(n - 1);
@@ -439,6 +504,55 @@ fn cases() -> Vec<Case> {
                         .any(|r| r.date >= quarter && r.has("Möbel"))
                     && p.receipts.len() <= 3
                     && p.revenue() >= 150_000
+            }),
+            nontrivial: true,
+        },
+        Case {
+            name: "a category in months that many bought before and after",
+            definition: json!({"bought": {"category": "Elektronik", "window": {"from": "2025-03-01", "to": "2025-05-31"}}}),
+            expect: Box::new(|p| {
+                bought_between(p, "Elektronik", date(2025, 3, 1), date(2025, 5, 31))
+            }),
+            nontrivial: true,
+        },
+        Case {
+            name: "several conditions on one category in one group, and one on another",
+            definition: json!({"and": [
+                {"bought": {"category": "Papier", "window": {"from": "2025-01-01", "to": "2025-12-31"}}},
+                {"bought": {"category": "Papier", "window": {"last_months": 6}, "negate": true}},
+                {"bought": {"category": "Papier", "window": {"to": "2024-12-31"}, "negate": true}},
+                {"bought": {"category": "Papier", "min_times": 2}},
+                {"bought": {"category": "Elektronik", "window": {"from": "2025-07-01"}, "negate": true}},
+                {"bought": {"category": "Elektronik", "window": {"from": "2025-04-01", "to": "2025-06-30"}, "negate": true}}
+            ]}),
+            expect: Box::new(|p| {
+                bought_between(p, "Papier", date(2025, 1, 1), date(2025, 12, 31))
+                    && !bought_between(p, "Papier", date(2026, 1, 1), as_of())
+                    && !bought_between(p, "Papier", date(2000, 1, 1), date(2024, 12, 31))
+                    && p.receipts.iter().filter(|r| r.has("Papier")).count() >= 2
+                    && !bought_between(p, "Elektronik", date(2025, 4, 1), as_of())
+            }),
+            nontrivial: true,
+        },
+        Case {
+            name: "counted in months, and under or / not",
+            definition: json!({"or": [
+                {"bought": {"category": "Möbel", "window": {"last_months": 12}, "min_times": 2}},
+                {"not": {"and": [
+                    {"bought": {"category": "Büromaterial", "window": {"from": "2024-10-01", "to": "2025-09-30"}}},
+                    {"bought": {"category": "Büromaterial", "window": {"from": "2025-01-01", "to": "2025-02-28"}, "negate": true}}
+                ]}}
+            ]}),
+            expect: Box::new(move |p| {
+                let moebel = p
+                    .receipts
+                    .iter()
+                    .filter(|r| r.month() >= y_from && r.month() <= y_to && r.has("Möbel"))
+                    .count();
+                // The NOT of the group, spelled out as the definition says it.
+                let group = bought_between(p, "Büromaterial", date(2024, 10, 1), date(2025, 9, 30))
+                    && !bought_between(p, "Büromaterial", date(2025, 1, 1), date(2025, 2, 28));
+                moebel >= 2 || !group
             }),
             nontrivial: true,
         },
@@ -559,6 +673,7 @@ async fn segments_find_exactly_the_members_a_scan_of_the_data_finds() {
         assert!(app.roll_figures(as_of()).await.unwrap());
         load(&app, &mut people).await;
         rolling_figures_agree(&app, db).await;
+        category_totals_agree(&app, db).await;
         let actor = Actor::cli();
         for case in cases() {
             let expected: BTreeSet<String> = people
@@ -1126,5 +1241,77 @@ async fn field_copies_on_the_figures_follow_the_customer() {
         set_fields(&app, n[3], json!({"gender": "female"})).await;
         assert_eq!(current().await, members(vec![n[3]]), "{db}");
         field_copies_agree(&app, db).await;
+    }
+}
+
+/// "Bought Papier in 2025" reads the category totals (migration 12): their first, last and all
+/// months follow sales that arrive out of order, in a month already counted, and merges into a
+/// survivor with and without sales of the category; a customer whose sales lie on both sides
+/// of the year without one in it is no member.
+#[tokio::test]
+async fn category_months_follow_sales_and_merges() {
+    for (store, _dir) in testing::all().await {
+        let db = store.backend().name();
+        let app = App::new(store);
+        let people = people_without_receipts(&app, 4).await;
+        let n: Vec<&str> = people.iter().map(|p| p.number.as_str()).collect();
+        let in_2025 = json!({"and": [
+            {"bought": {"category": "Papier", "window": {"from": "2025-01-01", "to": "2025-12-31"}}},
+            {"bought": {"category": "Papier", "window": {"last_months": 2}, "negate": true}}
+        ]});
+        let members = || async {
+            let (count, mut page) = split_preview(&app, &in_2025, 10).await;
+            assert_eq!(count, page.len() as i64);
+            page.sort();
+            page
+        };
+        let sorted = |v: Vec<&str>| {
+            let mut v: Vec<String> = v.into_iter().map(String::from).collect();
+            v.sort();
+            v
+        };
+        let mut k = 0;
+        let mut sell = |number: &str, d: NaiveDate| {
+            k += 1;
+            papier_sale(&format!("months-{k}"), number, d)
+        };
+        let (a, b, c, d) = (n[0], n[1], n[2], n[3]);
+        // a: later sale first, then one before the year; b: inside the year; d: after it only.
+        let batch = vec![
+            sell(a, date(2026, 2, 10)),
+            sell(a, date(2024, 12, 5)),
+            sell(b, date(2025, 6, 1)),
+            sell(b, date(2025, 6, 20)),
+            sell(d, date(2026, 3, 3)),
+        ];
+        for r in app.book_receipts(&till(), batch).await.unwrap() {
+            assert_eq!(r.unwrap().status, 201);
+        }
+        category_totals_agree(&app, db).await;
+        assert_eq!(members().await, sorted(vec![b]), "{db}");
+
+        // b's sales move to a, whose months now include June 2025.
+        app.merge_customers(&staff(), a, b, &Default::default())
+            .await
+            .unwrap();
+        category_totals_agree(&app, db).await;
+        assert_eq!(members().await, sorted(vec![a]), "{db}");
+
+        // c had no Papier: its totals row is born in the merge with d's months (none in 2025).
+        app.merge_customers(&staff(), c, d, &Default::default())
+            .await
+            .unwrap();
+        category_totals_agree(&app, db).await;
+        assert_eq!(members().await, sorted(vec![a]), "{db}");
+        // A sale of last month excludes a; one in 2025 makes c a member.
+        let late = vec![
+            sell(a, as_of() - Duration::days(20)),
+            sell(c, date(2025, 11, 30)),
+        ];
+        for r in app.book_receipts(&till(), late).await.unwrap() {
+            assert_eq!(r.unwrap().status, 201);
+        }
+        category_totals_agree(&app, db).await;
+        assert_eq!(members().await, sorted(vec![c]), "{db}");
     }
 }

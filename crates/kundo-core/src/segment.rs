@@ -211,10 +211,41 @@ impl Span {
     pub fn months(&self) -> (Option<String>, String) {
         (self.from.map(month_key), month_key(self.to))
     }
+
+    /// [`month_number`] of the first and last month.
+    pub fn month_numbers(&self) -> (Option<i32>, i32) {
+        (self.from.map(month_number), month_number(self.to))
+    }
 }
 
 pub fn month_key(d: NaiveDate) -> String {
     format!("{:04}-{:02}", d.year(), d.month())
+}
+
+/// The month of `d` as the number `YYYYMM` (2025-03 → 202503): ordered as the months are, and
+/// what `customer_category_totals` records its first, last and all months in.
+pub fn month_number(d: NaiveDate) -> i32 {
+    d.year() * 100 + d.month() as i32
+}
+
+/// The `"YYYY-MM"` key of a [`month_number`].
+pub fn month_number_key(month: i32) -> String {
+    format!("{:04}-{:02}", month / 100, month % 100)
+}
+
+/// Every month number from `from` to `to`, both included (none if `from` is later).
+pub fn month_numbers_between(from: i32, to: i32) -> Vec<i32> {
+    let mut out = Vec::new();
+    let (mut year, mut month) = (from / 100, from % 100);
+    while year * 100 + month <= to {
+        out.push(year * 100 + month);
+        if month == 12 {
+            (year, month) = (year + 1, 1);
+        } else {
+            month += 1;
+        }
+    }
+    out
 }
 
 fn first_of_month(d: NaiveDate) -> NaiveDate {

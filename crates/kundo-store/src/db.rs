@@ -190,6 +190,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "segment fields on figures",
         include_str!("../migrations/sqlite/0011_segment_fields_on_figures.sql"),
     ),
+    (
+        12,
+        "category months on totals",
+        include_str!("../migrations/sqlite/0012_category_months_on_totals.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -246,6 +251,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         11,
         "segment fields on figures",
         include_str!("../migrations/postgres/0011_segment_fields_on_figures.sql"),
+    ),
+    (
+        12,
+        "category months on totals",
+        include_str!("../migrations/postgres/0012_category_months_on_totals.sql"),
     ),
 ];
 

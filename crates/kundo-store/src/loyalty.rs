@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
+use kundo_core::segment::{month_number, month_number_key};
 use sea_query::{Expr, ExprTrait, Query};
 use serde::Serialize;
 use sqlx::AssertSqlSafe;
@@ -182,28 +183,33 @@ async fn add_categories<'r>(
     db: &mut Db<'_>,
     receipts: impl Iterator<Item = &'r NewReceipt>,
 ) -> crate::Result<()> {
-    let mut counts: BTreeMap<(i64, &str, String), i64> = BTreeMap::new();
+    let mut counts: BTreeMap<(i64, &str, i32), i64> = BTreeMap::new();
     for r in receipts.filter(|r| r.kind == "sale") {
         let Some(customer) = r.customer_id else {
             continue;
         };
-        let month = r.occurred_at.format("%Y-%m").to_string();
+        let month = month_number(r.occurred_at.date_naive());
         let categories: BTreeSet<&str> = r.lines.iter().map(|l| l.category.as_str()).collect();
         for category in categories {
-            *counts
-                .entry((customer, category, month.clone()))
-                .or_default() += 1;
+            *counts.entry((customer, category, month)).or_default() += 1;
         }
     }
-    let mut totals: BTreeMap<(i64, &str), i64> = BTreeMap::new();
-    for ((customer, category, _), n) in &counts {
-        *totals.entry((*customer, category)).or_default() += n;
+    let mut totals: BTreeMap<(i64, &str), (i64, BTreeSet<i32>)> = BTreeMap::new();
+    for ((customer, category, month), n) in &counts {
+        let total = totals.entry((*customer, category)).or_default();
+        total.0 += n;
+        total.1.insert(*month);
     }
     // Sorted keys: concurrent batches lock the rows in the same order (no deadlock).
     let rows: Vec<Vec<Val>> = counts
         .into_iter()
         .map(|((customer, category, month), n)| {
-            vec![customer.into(), category.into(), month.into(), n.into()]
+            vec![
+                customer.into(),
+                category.into(),
+                month_number_key(month).into(),
+                n.into(),
+            ]
         })
         .collect();
     crate::rows::upsert_rows(
@@ -214,19 +220,58 @@ async fn add_categories<'r>(
         " ON CONFLICT (customer_id, category, month) DO UPDATE SET receipts = customer_categories.receipts + excluded.receipts",
     )
     .await?;
+    let pg = db.is_postgres();
     let rows: Vec<Vec<Val>> = totals
         .into_iter()
-        .map(|((customer, category), n)| vec![customer.into(), category.into(), n.into()])
+        .map(|((customer, category), (n, months))| {
+            let first = months.first().copied().unwrap_or_default();
+            let last = months.last().copied().unwrap_or_default();
+            let mut row = vec![
+                customer.into(),
+                category.into(),
+                n.into(),
+                i64::from(first).into(),
+                i64::from(last).into(),
+            ];
+            if pg {
+                row.push(Val::Ints(months.into_iter().collect()));
+            }
+            row
+        })
         .collect();
-    crate::rows::upsert_rows(
-        db,
-        "customer_category_totals",
-        &["customer_id", "category", "receipts"],
-        rows,
-        " ON CONFLICT (customer_id, category) DO UPDATE SET receipts = customer_category_totals.receipts + excluded.receipts",
-    )
-    .await
+    let (columns, on_conflict): (&[&str], String) = if pg {
+        (
+            &TOTALS_COLUMNS,
+            format!(" ON CONFLICT (customer_id, category) DO UPDATE SET {TOTALS_ADD_PG}"),
+        )
+    } else {
+        (
+            &TOTALS_COLUMNS[..5],
+            format!(" ON CONFLICT (customer_id, category) DO UPDATE SET {TOTALS_ADD_SQLITE}"),
+        )
+    };
+    crate::rows::upsert_rows(db, "customer_category_totals", columns, rows, &on_conflict).await
 }
+
+/// `customer_category_totals`: the months exist on PostgreSQL only (migration 12).
+const TOTALS_COLUMNS: [&str; 6] = [
+    "customer_id",
+    "category",
+    "receipts",
+    "first_month",
+    "last_month",
+    "months",
+];
+
+/// Adds the `excluded` row's sales and months to the existing totals row (ingest and merges).
+pub(crate) const TOTALS_ADD_PG: &str = "receipts = customer_category_totals.receipts + excluded.receipts, \
+     first_month = LEAST(customer_category_totals.first_month, excluded.first_month), \
+     last_month = GREATEST(customer_category_totals.last_month, excluded.last_month), \
+     months = CASE WHEN customer_category_totals.months @> excluded.months THEN customer_category_totals.months \
+     ELSE ARRAY(SELECT DISTINCT u.m FROM unnest(customer_category_totals.months || excluded.months) AS u(m) ORDER BY u.m) END";
+pub(crate) const TOTALS_ADD_SQLITE: &str = "receipts = customer_category_totals.receipts + excluded.receipts, \
+     first_month = MIN(customer_category_totals.first_month, excluded.first_month), \
+     last_month = MAX(customer_category_totals.last_month, excluded.last_month)";
 
 const RECEIPT_COLUMNS: &str = "id, source, external_id, kind, customer_id, store_code, channel, occurred_at, total_amount, weight, points, request_hash, response";
 

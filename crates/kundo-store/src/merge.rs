@@ -212,10 +212,21 @@ async fn move_figures(db: &mut Db<'_>, from: i64, to: i64) -> crate::Result<()> 
          SELECT $2, category, month, receipts FROM customer_categories WHERE customer_id = $1 \
          ON CONFLICT (customer_id, category, month) DO UPDATE SET receipts = customer_categories.receipts + excluded.receipts"
             .to_string(),
-        "INSERT INTO customer_category_totals (customer_id, category, receipts) \
-         SELECT $2, category, receipts FROM customer_category_totals WHERE customer_id = $1 \
-         ON CONFLICT (customer_id, category) DO UPDATE SET receipts = customer_category_totals.receipts + excluded.receipts"
-            .to_string(),
+        if pg {
+            format!(
+                "INSERT INTO customer_category_totals (customer_id, category, receipts, first_month, last_month, months) \
+                 SELECT $2, category, receipts, first_month, last_month, months FROM customer_category_totals WHERE customer_id = $1 \
+                 ON CONFLICT (customer_id, category) DO UPDATE SET {}",
+                crate::loyalty::TOTALS_ADD_PG
+            )
+        } else {
+            format!(
+                "INSERT INTO customer_category_totals (customer_id, category, receipts, first_month, last_month) \
+                 SELECT $2, category, receipts, first_month, last_month FROM customer_category_totals WHERE customer_id = $1 \
+                 ON CONFLICT (customer_id, category) DO UPDATE SET {}",
+                crate::loyalty::TOTALS_ADD_SQLITE
+            )
+        },
         "DELETE FROM customer_stats WHERE customer_id = $1 AND $2 = $2".to_string(),
         "DELETE FROM customer_categories WHERE customer_id = $1 AND $2 = $2".to_string(),
         "DELETE FROM customer_category_totals WHERE customer_id = $1 AND $2 = $2".to_string(),

@@ -18,6 +18,8 @@ pub enum Val {
     OptDate(Option<NaiveDate>),
     Time(DateTime<Utc>),
     OptTime(Option<DateTime<Utc>>),
+    /// An `INTEGER[]` on PostgreSQL; SQLite, which has no arrays, gets the JSON text.
+    Ints(Vec<i32>),
 }
 
 impl From<i64> for Val {
@@ -50,6 +52,50 @@ impl From<DateTime<Utc>> for Val {
         Val::Time(v)
     }
 }
+
+/// Binds a [`Val`] to a statement of either backend.
+pub(crate) trait BindVal: Sized {
+    fn bind_val(self, v: Val) -> Self;
+}
+
+/// The same match for every statement type; only the form of an integer list differs: an
+/// array on PostgreSQL, JSON text on SQLite.
+macro_rules! bind_val {
+    ($(@$g:ident)? $ty:ty, $ints:expr) => {
+        impl$(<$g>)? BindVal for $ty {
+            fn bind_val(self, v: Val) -> Self {
+                match v {
+                    Val::Int(x) => self.bind(x),
+                    Val::OptInt(x) => self.bind(x),
+                    Val::Text(x) => self.bind(x),
+                    Val::OptText(x) => self.bind(x),
+                    Val::Bool(x) => self.bind(x),
+                    Val::OptDate(x) => self.bind(x),
+                    Val::Time(x) => self.bind(x),
+                    Val::OptTime(x) => self.bind(x),
+                    Val::Ints(x) => self.bind($ints(x)),
+                }
+            }
+        }
+    };
+}
+
+fn json_ints(v: Vec<i32>) -> String {
+    let items: Vec<String> = v.iter().map(i32::to_string).collect();
+    format!("[{}]", items.join(","))
+}
+
+type PgQuery<'q> = sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>;
+type SqliteQuery<'q> = sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>;
+type PgQueryAs<'q, O> = sqlx::query::QueryAs<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments>;
+type SqliteQueryAs<'q, O> =
+    sqlx::query::QueryAs<'q, sqlx::Sqlite, O, sqlx::sqlite::SqliteArguments>;
+
+bind_val!(PgQuery<'_>, std::convert::identity);
+bind_val!(SqliteQuery<'_>, json_ints);
+
+bind_val!(@O PgQueryAs<'_, O>, std::convert::identity);
+bind_val!(@O SqliteQueryAs<'_, O>, json_ints);
 
 /// Both backends accept at least this many bound parameters per statement (SQLite 32766,
 /// PostgreSQL 65535).
@@ -112,19 +158,8 @@ pub async fn upsert_rows(
         with_db!(db, c, pg => {
             let sql = values_sql(table, columns, chunk.len(), pg) + on_conflict;
             let mut q = sqlx::query(AssertSqlSafe(sql));
-            for row in chunk {
-                for v in row {
-                    q = match v {
-                        Val::Int(x) => q.bind(x),
-                        Val::OptInt(x) => q.bind(x),
-                        Val::Text(x) => q.bind(x),
-                        Val::OptText(x) => q.bind(x),
-                        Val::Bool(x) => q.bind(x),
-                        Val::OptDate(x) => q.bind(x),
-                        Val::Time(x) => q.bind(x),
-                        Val::OptTime(x) => q.bind(x),
-                    };
-                }
+            for v in chunk.into_iter().flatten() {
+                q = q.bind_val(v);
             }
             q.execute(&mut *c).await?;
         });

@@ -9,7 +9,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::AssertSqlSafe;
 
-use crate::rows::Val;
+use crate::rows::{BindVal, Val};
 use crate::{Db, with_db};
 
 /// The parts of the timeline, in the order they take among entries with the same time.
@@ -211,16 +211,7 @@ pub async fn page(db: &mut Db<'_>, q: &TimelineQuery<'_>) -> crate::Result<Vec<T
     Ok(with_db!(db, c, _pg => {
         let mut query = sqlx::query_as::<_, TimelineRow>(AssertSqlSafe(sql));
         for v in values {
-            query = match v {
-                Val::Int(x) => query.bind(x),
-                Val::OptInt(x) => query.bind(x),
-                Val::Text(x) => query.bind(x),
-                Val::OptText(x) => query.bind(x),
-                Val::Bool(x) => query.bind(x),
-                Val::OptDate(x) => query.bind(x),
-                Val::Time(x) => query.bind(x),
-                Val::OptTime(x) => query.bind(x),
-            };
+            query = query.bind_val(v);
         }
         query.fetch_all(&mut *c).await?
     }))

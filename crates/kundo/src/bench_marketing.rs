@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{Datelike, NaiveDate, TimeZone, Utc};
 use kundo_app::App;
-use kundo_core::segment::{Context, parse};
+use kundo_core::segment::{Context, month_number, month_numbers_between, parse};
 use kundo_store::{Db, with_db};
 use serde_json::json;
 
@@ -46,17 +46,23 @@ fn placeholders(sql: &str, pg: bool) -> String {
     }
 }
 
-fn hand_queries(
-    store: &str,
-    as_of: NaiveDate,
-) -> Vec<(&'static str, serde_json::Value, HandQuery)> {
-    let from3 = month_back(as_of, 2);
-    let last_year = as_of.year() - 1;
-    let q = |filter: &str, binds: Vec<Bind>| HandQuery {
+/// Count and first page over `customers c` with `filter` (joins and WHERE).
+fn hand(filter: &str, binds: Vec<Bind>) -> HandQuery {
+    HandQuery {
         count: format!("SELECT COUNT(*) FROM customers c {filter}"),
         page: format!("SELECT c.id FROM customers c {filter} ORDER BY c.id LIMIT 50"),
         binds,
-    };
+    }
+}
+
+fn hand_queries(
+    store: &str,
+    as_of: NaiveDate,
+    pg: bool,
+) -> Vec<(&'static str, serde_json::Value, HandQuery)> {
+    let from3 = month_back(as_of, 2);
+    let last_year = as_of.year() - 1;
+    let q = hand;
     vec![
         (
             "1 store, revenue, lapsed",
@@ -99,19 +105,52 @@ fn hand_queries(
                 {"purchases": {"metric": "receipts", "op": "lte", "value": 3}},
                 {"purchases": {"metric": "revenue", "op": "gte", "value": 150000}}
             ]}),
-            q(
-                "JOIN customer_stats s ON s.customer_id = c.id WHERE c.status = 'active' AND s.receipts <= 3 AND s.revenue >= 150000 \
-                 AND EXISTS (SELECT 1 FROM customer_categories k WHERE k.customer_id = c.id AND k.category = 'Möbel' \
-                   AND k.month >= $1 AND k.month <= $2) \
-                 AND NOT EXISTS (SELECT 1 FROM customer_categories k WHERE k.customer_id = c.id AND k.category = 'Möbel' AND k.month >= $3)",
-                vec![
-                    Bind::Text(format!("{last_year}-01")),
-                    Bind::Text(format!("{last_year}-12")),
-                    Bind::Text(from3),
-                ],
-            ),
+            seed3_hand(pg, last_year, &from3, as_of),
         ),
     ]
+}
+
+/// Seed 3 as an expert would ask it of this schema: on PostgreSQL the set of months on the
+/// category totals row (migration 12), on SQLite, which has no arrays, the monthly figures.
+fn seed3_hand(pg: bool, last_year: i32, from3: &str, as_of: NaiveDate) -> HandQuery {
+    let filter = |test: &str| {
+        format!(
+            "JOIN customer_stats s ON s.customer_id = c.id WHERE c.status = 'active' AND s.receipts <= 3 AND s.revenue >= 150000 AND {test}"
+        )
+    };
+    let q = |filter: String, binds| hand(&filter, binds);
+    if pg {
+        let months = |from: i32, to: i32| {
+            let list: Vec<String> = month_numbers_between(from, to)
+                .iter()
+                .map(i32::to_string)
+                .collect();
+            Bind::Text(format!("{{{}}}", list.join(",")))
+        };
+        let from3: i32 = from3.replace('-', "").parse().unwrap_or_default();
+        return q(
+            filter(
+                "EXISTS (SELECT 1 FROM customer_category_totals k WHERE k.customer_id = c.id AND k.category = 'Möbel' \
+                 AND k.months && CAST($1 AS INTEGER[]) AND NOT k.months && CAST($2 AS INTEGER[]))",
+            ),
+            vec![
+                months(last_year * 100 + 1, last_year * 100 + 12),
+                months(from3, month_number(as_of)),
+            ],
+        );
+    }
+    q(
+        filter(
+            "EXISTS (SELECT 1 FROM customer_categories k WHERE k.customer_id = c.id AND k.category = 'Möbel' \
+             AND k.month >= $1 AND k.month <= $2) \
+             AND NOT EXISTS (SELECT 1 FROM customer_categories k WHERE k.customer_id = c.id AND k.category = 'Möbel' AND k.month >= $3)",
+        ),
+        vec![
+            Bind::Text(format!("{last_year}-01")),
+            Bind::Text(format!("{last_year}-12")),
+            Bind::Text(from3.to_string()),
+        ],
+    )
 }
 
 /// Unprepared, as the segment statements run: a cached statement would get PostgreSQL's generic
@@ -182,7 +221,8 @@ pub async fn segments(
     };
     println!("preview parts: up to {}", split.parts);
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-    for (name, definition, hand) in hand_queries(&store, as_of) {
+    let pg = app.store.backend().name() == "postgres";
+    for (name, definition, hand) in hand_queries(&store, as_of, pg) {
         let seg = parse(&definition, "definition", Context { attributes: &[] })
             .map_err(|e| format!("{name}: {e:?}"))?;
         let (mut ours, mut theirs) = (Vec::new(), Vec::new());

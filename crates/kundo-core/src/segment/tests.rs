@@ -252,3 +252,18 @@ fn comparisons() {
         .test(3)
     );
 }
+
+#[test]
+fn month_numbers_count_across_year_ends() {
+    let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
+    assert_eq!(month_number(d(2025, 3, 31)), 202503);
+    assert_eq!(month_number_key(202503), month_key(d(2025, 3, 31)));
+    assert_eq!(
+        month_numbers_between(202411, 202502),
+        vec![202411, 202412, 202501, 202502]
+    );
+    assert_eq!(month_numbers_between(202505, 202505), vec![202505]);
+    assert!(month_numbers_between(202506, 202505).is_empty());
+    let span = Window::LastMonths(3).resolve(d(2026, 1, 15));
+    assert_eq!(span.month_numbers(), (Some(202511), 202601));
+}
