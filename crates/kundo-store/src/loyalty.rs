@@ -239,17 +239,15 @@ async fn add_categories<'r>(
             row
         })
         .collect();
-    let (columns, on_conflict): (&[&str], String) = if pg {
-        (
-            &TOTALS_COLUMNS,
-            format!(" ON CONFLICT (customer_id, category) DO UPDATE SET {TOTALS_ADD_PG}"),
-        )
+    let columns = if pg {
+        &TOTALS_COLUMNS[..]
     } else {
-        (
-            &TOTALS_COLUMNS[..5],
-            format!(" ON CONFLICT (customer_id, category) DO UPDATE SET {TOTALS_ADD_SQLITE}"),
-        )
+        &TOTALS_COLUMNS[..5]
     };
+    let on_conflict = format!(
+        " ON CONFLICT (customer_id, category) DO UPDATE SET {}",
+        totals_add(pg)
+    );
     crate::rows::upsert_rows(db, "customer_category_totals", columns, rows, &on_conflict).await
 }
 
@@ -264,14 +262,19 @@ const TOTALS_COLUMNS: [&str; 6] = [
 ];
 
 /// Adds the `excluded` row's sales and months to the existing totals row (ingest and merges).
-pub(crate) const TOTALS_ADD_PG: &str = "receipts = customer_category_totals.receipts + excluded.receipts, \
-     first_month = LEAST(customer_category_totals.first_month, excluded.first_month), \
-     last_month = GREATEST(customer_category_totals.last_month, excluded.last_month), \
-     months = CASE WHEN customer_category_totals.months @> excluded.months THEN customer_category_totals.months \
-     ELSE ARRAY(SELECT DISTINCT u.m FROM unnest(customer_category_totals.months || excluded.months) AS u(m) ORDER BY u.m) END";
-pub(crate) const TOTALS_ADD_SQLITE: &str = "receipts = customer_category_totals.receipts + excluded.receipts, \
-     first_month = MIN(customer_category_totals.first_month, excluded.first_month), \
-     last_month = MAX(customer_category_totals.last_month, excluded.last_month)";
+pub(crate) fn totals_add(pg: bool) -> &'static str {
+    dialect(
+        pg,
+        "receipts = customer_category_totals.receipts + excluded.receipts, \
+         first_month = MIN(customer_category_totals.first_month, excluded.first_month), \
+         last_month = MAX(customer_category_totals.last_month, excluded.last_month)",
+        "receipts = customer_category_totals.receipts + excluded.receipts, \
+         first_month = LEAST(customer_category_totals.first_month, excluded.first_month), \
+         last_month = GREATEST(customer_category_totals.last_month, excluded.last_month), \
+         months = CASE WHEN customer_category_totals.months @> excluded.months THEN customer_category_totals.months \
+         ELSE ARRAY(SELECT DISTINCT u.m FROM unnest(customer_category_totals.months || excluded.months) AS u(m) ORDER BY u.m) END",
+    )
+}
 
 const RECEIPT_COLUMNS: &str = "id, source, external_id, kind, customer_id, store_code, channel, occurred_at, total_amount, weight, points, request_hash, response";
 

@@ -175,6 +175,8 @@ pub async fn move_owned(
 /// Adds the duplicate's purchase figures to the survivor's and removes them from the tombstone.
 async fn move_figures(db: &mut Db<'_>, from: i64, to: i64) -> crate::Result<()> {
     let pg = db.is_postgres();
+    // The set of months exists on PostgreSQL only (migration 12).
+    let months = if pg { ", months" } else { "" };
     let (least, greatest) = if pg {
         ("LEAST", "GREATEST")
     } else {
@@ -212,21 +214,12 @@ async fn move_figures(db: &mut Db<'_>, from: i64, to: i64) -> crate::Result<()> 
          SELECT $2, category, month, receipts FROM customer_categories WHERE customer_id = $1 \
          ON CONFLICT (customer_id, category, month) DO UPDATE SET receipts = customer_categories.receipts + excluded.receipts"
             .to_string(),
-        if pg {
-            format!(
-                "INSERT INTO customer_category_totals (customer_id, category, receipts, first_month, last_month, months) \
-                 SELECT $2, category, receipts, first_month, last_month, months FROM customer_category_totals WHERE customer_id = $1 \
-                 ON CONFLICT (customer_id, category) DO UPDATE SET {}",
-                crate::loyalty::TOTALS_ADD_PG
-            )
-        } else {
-            format!(
-                "INSERT INTO customer_category_totals (customer_id, category, receipts, first_month, last_month) \
-                 SELECT $2, category, receipts, first_month, last_month FROM customer_category_totals WHERE customer_id = $1 \
-                 ON CONFLICT (customer_id, category) DO UPDATE SET {}",
-                crate::loyalty::TOTALS_ADD_SQLITE
-            )
-        },
+        format!(
+            "INSERT INTO customer_category_totals (customer_id, category, receipts, first_month, last_month{months}) \
+             SELECT $2, category, receipts, first_month, last_month{months} FROM customer_category_totals WHERE customer_id = $1 \
+             ON CONFLICT (customer_id, category) DO UPDATE SET {}",
+            crate::loyalty::totals_add(pg)
+        ),
         "DELETE FROM customer_stats WHERE customer_id = $1 AND $2 = $2".to_string(),
         "DELETE FROM customer_categories WHERE customer_id = $1 AND $2 = $2".to_string(),
         "DELETE FROM customer_category_totals WHERE customer_id = $1 AND $2 = $2".to_string(),

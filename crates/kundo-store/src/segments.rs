@@ -830,13 +830,9 @@ fn totals_row_test(t: &TotalsTest, pg: bool) -> Expr {
         .add(col("k", "first_month").gte(from))
         .add(col("k", "last_month").lte(to));
     let between = if pg {
-        let window: Vec<String> = month_numbers_between(from, to)
-            .iter()
-            .map(i32::to_string)
-            .collect();
         Expr::cust_with_values(
             "k.months && CAST($1 AS INTEGER[])",
-            [format!("{{{}}}", window.join(","))],
+            [months_array(from, to)],
         )
     } else {
         // SQLite has no arrays: the monthly figures answer, for these rows only.
@@ -857,6 +853,16 @@ fn totals_row_test(t: &TotalsTest, pg: bool) -> Expr {
             .add(col("k", "last_month").gte(from))
             .add(edge_inside.add(between)),
     )
+}
+
+/// The months from `from` to `to` as the text of a PostgreSQL `INTEGER[]` (`{202501,202502}`),
+/// bound as one value.
+pub fn months_array(from: i32, to: i32) -> String {
+    let months: Vec<String> = month_numbers_between(from, to)
+        .iter()
+        .map(i32::to_string)
+        .collect();
+    format!("{{{}}}", months.join(","))
 }
 
 /// A category at least `min_times` times in whole months: the sum of `customer_categories`

@@ -5,7 +5,8 @@ use std::time::{Duration, Instant};
 
 use chrono::{Datelike, NaiveDate, TimeZone, Utc};
 use kundo_app::App;
-use kundo_core::segment::{Context, month_number, month_numbers_between, parse};
+use kundo_core::segment::{Context, Window, parse};
+use kundo_store::segments::months_array;
 use kundo_store::{Db, with_db};
 use serde_json::json;
 
@@ -62,7 +63,6 @@ fn hand_queries(
 ) -> Vec<(&'static str, serde_json::Value, HandQuery)> {
     let from3 = month_back(as_of, 2);
     let last_year = as_of.year() - 1;
-    let q = hand;
     vec![
         (
             "1 store, revenue, lapsed",
@@ -71,7 +71,7 @@ fn hand_queries(
                 {"purchases": {"metric": "revenue", "window": {"last_months": 12}, "op": "gte", "value": 100000}},
                 {"last_purchase": {"op": "before", "days": 60}}
             ]}),
-            q(
+            hand(
                 "JOIN customer_stats s ON s.customer_id = c.id WHERE c.status = 'active' \
                  AND s.revenue_12m >= 100000 AND s.last_purchase < $2 \
                  AND EXISTS (SELECT 1 FROM customer_stores t WHERE t.customer_id = c.id AND t.store_code = $1 AND t.receipts >= 1)",
@@ -89,7 +89,7 @@ fn hand_queries(
                 {"field": "gender", "op": "eq", "value": "female"},
                 {"bought": {"category": "Papier", "min_times": 2}}
             ]}),
-            q(
+            hand(
                 "JOIN customer_stats s ON s.customer_id = c.id WHERE c.status = 'active' AND s.gender = 'female' \
                  AND s.revenue_12m > 0 AND s.online_revenue_12m * 1000 >= 500 * s.revenue_12m \
                  AND s.receipts_12m > 0 AND s.revenue_12m >= 8000 * s.receipts_12m \
@@ -118,29 +118,21 @@ fn seed3_hand(pg: bool, last_year: i32, from3: &str, as_of: NaiveDate) -> HandQu
             "JOIN customer_stats s ON s.customer_id = c.id WHERE c.status = 'active' AND s.receipts <= 3 AND s.revenue >= 150000 AND {test}"
         )
     };
-    let q = |filter: String, binds| hand(&filter, binds);
     if pg {
-        let months = |from: i32, to: i32| {
-            let list: Vec<String> = month_numbers_between(from, to)
-                .iter()
-                .map(i32::to_string)
-                .collect();
-            Bind::Text(format!("{{{}}}", list.join(",")))
-        };
-        let from3: i32 = from3.replace('-', "").parse().unwrap_or_default();
-        return q(
-            filter(
+        let (quarter_from, to) = Window::LastMonths(3).resolve(as_of).month_numbers();
+        return hand(
+            &filter(
                 "EXISTS (SELECT 1 FROM customer_category_totals k WHERE k.customer_id = c.id AND k.category = 'Möbel' \
                  AND k.months && CAST($1 AS INTEGER[]) AND NOT k.months && CAST($2 AS INTEGER[]))",
             ),
             vec![
-                months(last_year * 100 + 1, last_year * 100 + 12),
-                months(from3, month_number(as_of)),
+                Bind::Text(months_array(last_year * 100 + 1, last_year * 100 + 12)),
+                Bind::Text(months_array(quarter_from.unwrap_or(to), to)),
             ],
         );
     }
-    q(
-        filter(
+    hand(
+        &filter(
             "EXISTS (SELECT 1 FROM customer_categories k WHERE k.customer_id = c.id AND k.category = 'Möbel' \
              AND k.month >= $1 AND k.month <= $2) \
              AND NOT EXISTS (SELECT 1 FROM customer_categories k WHERE k.customer_id = c.id AND k.category = 'Möbel' AND k.month >= $3)",
@@ -221,7 +213,7 @@ pub async fn segments(
     };
     println!("preview parts: up to {}", split.parts);
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-    let pg = app.store.backend().name() == "postgres";
+    let pg = app.store.backend() == kundo_store::Backend::Postgres;
     for (name, definition, hand) in hand_queries(&store, as_of, pg) {
         let seg = parse(&definition, "definition", Context { attributes: &[] })
             .map_err(|e| format!("{name}: {e:?}"))?;
