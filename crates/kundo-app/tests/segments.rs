@@ -424,6 +424,33 @@ async fn category_totals_agree(app: &App, ctx: &str) {
     assert_eq!(got, expected, "{ctx}: category totals");
 }
 
+/// On PostgreSQL, each figure row's stores are exactly those where `customer_stores` counts a
+/// sale, in order (migration 13); SQLite has no such column.
+async fn store_sets_agree(app: &App, ctx: &str) {
+    let mut conn = app.store.acquire().await.unwrap();
+    let kundo_store::Db::Postgres(c) = conn.db() else {
+        return;
+    };
+    let got: Vec<(i64, Vec<String>)> =
+        sqlx::query_as("SELECT customer_id, stores FROM customer_stats ORDER BY customer_id")
+            .fetch_all(&mut *c)
+            .await
+            .unwrap();
+    let per_store: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT customer_id, store_code FROM customer_stores WHERE receipts > 0 ORDER BY customer_id, store_code",
+    )
+    .fetch_all(&mut *c)
+    .await
+    .unwrap();
+    let mut expected: BTreeMap<i64, Vec<String>> =
+        got.iter().map(|(id, _)| (*id, Vec::new())).collect();
+    for (id, store) in per_store {
+        expected.entry(id).or_default().push(store);
+    }
+    let got: BTreeMap<i64, Vec<String>> = got.into_iter().collect();
+    assert_eq!(got, expected, "{ctx}: stores on the figure rows");
+}
+
 fn months_back(n: u32) -> ((i32, u32), (i32, u32)) {
     let to = (as_of().year(), as_of().month());
     let first = as_of().with_day(1).unwrap() - chrono::Months::new(n - 1);
@@ -638,6 +665,29 @@ fn cases() -> Vec<Case> {
             nontrivial: true,
         },
         Case {
+            // On PostgreSQL the first three ask the stores on the figure row (ADR 17), the
+            // fourth counts receipts in customer_stores.
+            name: "stores: bought but never at BE01, not (none at the online shop), ZH01 three times",
+            definition: json!({"or": [
+                {"and": [
+                    {"purchases": {"metric": "receipts", "store": "BE01", "op": "eq", "value": 0}},
+                    {"purchases": {"metric": "revenue", "op": "gte", "value": 50000}}
+                ]},
+                {"and": [
+                    {"not": {"purchases": {"metric": "receipts", "store": "WEB", "op": "lt", "value": 1}}},
+                    {"field": "gender", "op": "eq", "value": "male"}
+                ]},
+                {"purchases": {"metric": "receipts", "store": "ZH01", "op": "gte", "value": 3}}
+            ]}),
+            expect: Box::new(|p| {
+                let at = |store: &str| p.receipts.iter().filter(|r| r.store == store).count();
+                (at("BE01") == 0 && p.revenue() >= 50_000)
+                    || (at("WEB") >= 1 && p.gender == Some("male"))
+                    || at("ZH01") >= 3
+            }),
+            nontrivial: true,
+        },
+        Case {
             name: "sku in a day window, twice",
             definition: json!({"bought": {"sku": "Pap-1", "window": {"last_days": 365}, "min_times": 2}}),
             expect: Box::new(|p| {
@@ -674,6 +724,7 @@ async fn segments_find_exactly_the_members_a_scan_of_the_data_finds() {
         load(&app, &mut people).await;
         rolling_figures_agree(&app, db).await;
         category_totals_agree(&app, db).await;
+        store_sets_agree(&app, db).await;
         let actor = Actor::cli();
         for case in cases() {
             let expected: BTreeSet<String> = people
@@ -1313,5 +1364,90 @@ async fn category_months_follow_sales_and_merges() {
         }
         category_totals_agree(&app, db).await;
         assert_eq!(members().await, sorted(vec![c]), "{db}");
+    }
+}
+
+/// A sale of Papier for CHF 20 at `store`'s till.
+fn sale_at(store: &str, external_id: &str, customer_number: &str, d: NaiveDate) -> ReceiptInput {
+    ReceiptInput {
+        source: format!("pos-{store}"),
+        store_code: Some(store.into()),
+        ..papier_sale(external_id, customer_number, d)
+    }
+}
+
+#[tokio::test]
+async fn shops_at_a_store_follows_sales_and_merges() {
+    for (store, _dir) in testing::all().await {
+        let db = store.backend().name();
+        let app = App::new(store);
+        let people = people_without_receipts(&app, 4).await;
+        let n: Vec<&str> = people.iter().map(|p| p.number.as_str()).collect();
+        let (a, b, c, d) = (n[0], n[1], n[2], n[3]);
+        let members = |definition: Value| {
+            let app = &app;
+            async move {
+                let (count, page) = split_preview(app, &definition, 10).await;
+                assert_eq!(count, page.len() as i64);
+                page.into_iter().collect::<BTreeSet<String>>()
+            }
+        };
+        let set = |v: &[&str]| {
+            v.iter()
+                .map(|s| s.to_string())
+                .collect::<BTreeSet<String>>()
+        };
+        let at_be = || json!({"purchases": {"metric": "receipts", "store": "BE01", "op": "gte", "value": 1}});
+        let never_be = || json!({"purchases": {"metric": "receipts", "store": "BE01", "op": "eq", "value": 0}});
+        let twice_be = || json!({"purchases": {"metric": "receipts", "store": "BE01", "op": "gte", "value": 2}});
+        let mut k = 0;
+        let mut sell = |store: &str, number: &str| {
+            k += 1;
+            sale_at(store, &format!("stores-{k}"), number, date(2026, 3, 1))
+        };
+        // a: ZH01; b: BE01; c: nothing; d: ZH01 and BE01 (BE01 twice in one batch).
+        let batch = vec![
+            sell("ZH01", a),
+            sell("BE01", b),
+            sell("BE01", d),
+            sell("ZH01", d),
+            sell("BE01", d),
+        ];
+        for r in app.book_receipts(&till(), batch).await.unwrap() {
+            assert_eq!(r.unwrap().status, 201);
+        }
+        store_sets_agree(&app, db).await;
+        assert_eq!(members(at_be()).await, set(&[b, d]), "{db}");
+        // c has no figure row at all and is a member.
+        assert_eq!(members(never_be()).await, set(&[a, c]), "{db}");
+        assert_eq!(members(twice_be()).await, set(&[d]), "{db}");
+
+        // b's BE01 sale moves to a, who already has a store of their own.
+        app.merge_customers(&staff(), a, b, &Default::default())
+            .await
+            .unwrap();
+        store_sets_agree(&app, db).await;
+        assert_eq!(members(at_be()).await, set(&[a, d]), "{db}");
+        assert_eq!(members(never_be()).await, set(&[c]), "{db}");
+
+        // c's figure row is born in the merge with d's stores.
+        app.merge_customers(&staff(), c, d, &Default::default())
+            .await
+            .unwrap();
+        store_sets_agree(&app, db).await;
+        assert_eq!(members(at_be()).await, set(&[a, c]), "{db}");
+        assert_eq!(members(never_be()).await, set(&[]), "{db}");
+        assert_eq!(members(twice_be()).await, set(&[c]), "{db}");
+
+        // Another BE01 sale of a's, in a later batch: the store is there already.
+        for r in app
+            .book_receipts(&till(), vec![sell("BE01", a)])
+            .await
+            .unwrap()
+        {
+            assert_eq!(r.unwrap().status, 201);
+        }
+        store_sets_agree(&app, db).await;
+        assert_eq!(members(twice_be()).await, set(&[a, c]), "{db}");
     }
 }

@@ -89,6 +89,16 @@ impl Comparison {
     pub fn test(&self, actual: i64) -> bool {
         self.cmp.test(actual, self.value)
     }
+
+    /// Whether every count of at least one passes alike, so that for a count that is never
+    /// negative the comparison asks no more than "none or some" ("≥ 1", "= 0", "< 1", …).
+    pub fn only_asks_whether_any(&self) -> bool {
+        match self.cmp {
+            Cmp::Eq | Cmp::Ne => self.value < 1,
+            // Monotonic: alike at 1 and at the largest count means alike in between.
+            Cmp::Lt | Cmp::Lte | Cmp::Gt | Cmp::Gte => self.test(1) == self.test(i64::MAX),
+        }
+    }
 }
 
 /// A text value is one of `values` (`negate`: is none of them, or has no value at all).

@@ -195,6 +195,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "category months on totals",
         include_str!("../migrations/sqlite/0012_category_months_on_totals.sql"),
     ),
+    (
+        13,
+        "stores on figures",
+        include_str!("../migrations/sqlite/0013_stores_on_figures.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -256,6 +261,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         12,
         "category months on totals",
         include_str!("../migrations/postgres/0012_category_months_on_totals.sql"),
+    ),
+    (
+        13,
+        "stores on figures",
+        include_str!("../migrations/postgres/0013_stores_on_figures.sql"),
     ),
 ];
 

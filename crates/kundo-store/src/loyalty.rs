@@ -261,6 +261,53 @@ const TOTALS_COLUMNS: [&str; 6] = [
     "months",
 ];
 
+/// The columns of a `customer_stats` row that ingest and merges write, in this order: the
+/// figures, and on PostgreSQL the stores with a sale (migration 13).
+pub(crate) fn stats_columns(pg: bool) -> &'static [&'static str] {
+    const COLUMNS: [&str; 12] = [
+        "customer_id",
+        "first_purchase",
+        "last_purchase",
+        "receipts",
+        "revenue",
+        "online_receipts",
+        "online_revenue",
+        "receipts_12m",
+        "revenue_12m",
+        "online_receipts_12m",
+        "online_revenue_12m",
+        "stores",
+    ];
+    if pg { &COLUMNS } else { &COLUMNS[..11] }
+}
+
+/// Adds a proposed `customer_stats` row (`excluded`) to the customer's: sums, the earlier first
+/// and later last purchase, and on PostgreSQL the union of the stores, left alone (no new
+/// array) when it holds them already. COALESCE keeps NULL out of SQLite's scalar MIN/MAX,
+/// which return NULL if any argument is.
+pub(crate) fn stats_add(pg: bool) -> String {
+    let (least, greatest) = if pg {
+        ("LEAST", "GREATEST")
+    } else {
+        ("MIN", "MAX")
+    };
+    let stores = dialect(
+        pg,
+        "",
+        ", stores = CASE WHEN customer_stats.stores @> excluded.stores THEN customer_stats.stores \
+         ELSE ARRAY(SELECT DISTINCT u.s FROM unnest(customer_stats.stores || excluded.stores) AS u(s) ORDER BY u.s) END",
+    );
+    format!(
+        "first_purchase = COALESCE({least}(customer_stats.first_purchase, excluded.first_purchase), customer_stats.first_purchase, excluded.first_purchase), \
+         last_purchase = COALESCE({greatest}(customer_stats.last_purchase, excluded.last_purchase), customer_stats.last_purchase, excluded.last_purchase), \
+         receipts = customer_stats.receipts + excluded.receipts, revenue = customer_stats.revenue + excluded.revenue, \
+         online_receipts = customer_stats.online_receipts + excluded.online_receipts, online_revenue = customer_stats.online_revenue + excluded.online_revenue, \
+         receipts_12m = customer_stats.receipts_12m + excluded.receipts_12m, revenue_12m = customer_stats.revenue_12m + excluded.revenue_12m, \
+         online_receipts_12m = customer_stats.online_receipts_12m + excluded.online_receipts_12m, \
+         online_revenue_12m = customer_stats.online_revenue_12m + excluded.online_revenue_12m{stores}"
+    )
+}
+
 /// Adds the `excluded` row's sales and months to the existing totals row (ingest and merges).
 pub(crate) fn totals_add(pg: bool) -> &'static str {
     dialect(
@@ -562,16 +609,18 @@ pub async fn add_purchases(db: &mut Db<'_>, deltas: &[PurchaseDelta]) -> crate::
         }
     }
     let pg = db.is_postgres();
-    let (least, greatest) = if pg {
-        ("LEAST", "GREATEST")
-    } else {
-        ("MIN", "MAX")
-    };
-    // COALESCE keeps NULL out of SQLite's scalar MIN/MAX, which return NULL if any argument is.
+    // The stores of this batch's sales per customer, sorted (PostgreSQL keeps them on the
+    // figure row, migration 13).
+    let mut sold_at: BTreeMap<i64, Vec<String>> = BTreeMap::new();
+    for ((id, store), (receipts, _)) in &stores {
+        if *receipts > 0 {
+            sold_at.entry(*id).or_default().push(store.clone());
+        }
+    }
     let stats_rows: Vec<Vec<Val>> = stats
         .iter()
         .map(|(id, a)| {
-            vec![
+            let mut row = vec![
                 (*id).into(),
                 Val::OptTime(a.first),
                 Val::OptTime(a.last),
@@ -583,37 +632,19 @@ pub async fn add_purchases(db: &mut Db<'_>, deltas: &[PurchaseDelta]) -> crate::
                 a.rolling[1].into(),
                 a.rolling[2].into(),
                 a.rolling[3].into(),
-            ]
+            ];
+            if pg {
+                row.push(Val::Texts(sold_at.remove(id).unwrap_or_default()));
+            }
+            row
         })
         .collect();
-    let upsert = format!(
-        " ON CONFLICT (customer_id) DO UPDATE SET \
-         first_purchase = COALESCE({least}(customer_stats.first_purchase, excluded.first_purchase), customer_stats.first_purchase, excluded.first_purchase), \
-         last_purchase = COALESCE({greatest}(customer_stats.last_purchase, excluded.last_purchase), customer_stats.last_purchase, excluded.last_purchase), \
-         receipts = customer_stats.receipts + excluded.receipts, revenue = customer_stats.revenue + excluded.revenue, \
-         online_receipts = customer_stats.online_receipts + excluded.online_receipts, online_revenue = customer_stats.online_revenue + excluded.online_revenue, \
-         receipts_12m = customer_stats.receipts_12m + excluded.receipts_12m, revenue_12m = customer_stats.revenue_12m + excluded.revenue_12m, \
-         online_receipts_12m = customer_stats.online_receipts_12m + excluded.online_receipts_12m, \
-         online_revenue_12m = customer_stats.online_revenue_12m + excluded.online_revenue_12m"
-    );
     crate::rows::upsert_rows(
         db,
         "customer_stats",
-        &[
-            "customer_id",
-            "first_purchase",
-            "last_purchase",
-            "receipts",
-            "revenue",
-            "online_receipts",
-            "online_revenue",
-            "receipts_12m",
-            "revenue_12m",
-            "online_receipts_12m",
-            "online_revenue_12m",
-        ],
+        stats_columns(pg),
         stats_rows,
-        &upsert,
+        &format!(" ON CONFLICT (customer_id) DO UPDATE SET {}", stats_add(pg)),
     )
     .await?;
     let monthly_rows: Vec<Vec<Val>> = monthly

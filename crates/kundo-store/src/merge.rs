@@ -177,27 +177,16 @@ async fn move_figures(db: &mut Db<'_>, from: i64, to: i64) -> crate::Result<()> 
     let pg = db.is_postgres();
     // The set of months exists on PostgreSQL only (migration 12).
     let months = if pg { ", months" } else { "" };
-    let (least, greatest) = if pg {
-        ("LEAST", "GREATEST")
-    } else {
-        ("MIN", "MAX")
-    };
     // The rolling figures move with the rest; the shared lock keeps a roll out meanwhile.
     crate::rolling::lock_shared(db).await?;
+    let columns = crate::loyalty::stats_columns(pg);
     // `WHERE` before `ON CONFLICT` also keeps SQLite's parser from reading ON as a join clause.
     let stats = format!(
-        "INSERT INTO customer_stats (customer_id, first_purchase, last_purchase, receipts, revenue, online_receipts, online_revenue, \
-         receipts_12m, revenue_12m, online_receipts_12m, online_revenue_12m) \
-         SELECT $2, first_purchase, last_purchase, receipts, revenue, online_receipts, online_revenue, \
-         receipts_12m, revenue_12m, online_receipts_12m, online_revenue_12m FROM customer_stats WHERE customer_id = $1 \
-         ON CONFLICT (customer_id) DO UPDATE SET \
-         first_purchase = COALESCE({least}(customer_stats.first_purchase, excluded.first_purchase), customer_stats.first_purchase, excluded.first_purchase), \
-         last_purchase = COALESCE({greatest}(customer_stats.last_purchase, excluded.last_purchase), customer_stats.last_purchase, excluded.last_purchase), \
-         receipts = customer_stats.receipts + excluded.receipts, revenue = customer_stats.revenue + excluded.revenue, \
-         online_receipts = customer_stats.online_receipts + excluded.online_receipts, online_revenue = customer_stats.online_revenue + excluded.online_revenue, \
-         receipts_12m = customer_stats.receipts_12m + excluded.receipts_12m, revenue_12m = customer_stats.revenue_12m + excluded.revenue_12m, \
-         online_receipts_12m = customer_stats.online_receipts_12m + excluded.online_receipts_12m, \
-         online_revenue_12m = customer_stats.online_revenue_12m + excluded.online_revenue_12m"
+        "INSERT INTO customer_stats ({}) SELECT $2, {} FROM customer_stats WHERE customer_id = $1 \
+         ON CONFLICT (customer_id) DO UPDATE SET {}",
+        columns.join(", "),
+        columns[1..].join(", "),
+        crate::loyalty::stats_add(pg)
     );
     let statements = [
         stats,

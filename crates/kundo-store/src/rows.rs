@@ -20,6 +20,8 @@ pub enum Val {
     OptTime(Option<DateTime<Utc>>),
     /// An `INTEGER[]` on PostgreSQL; SQLite, which has no arrays, gets the JSON text.
     Ints(Vec<i32>),
+    /// A `TEXT[]` on PostgreSQL; SQLite gets the JSON text.
+    Texts(Vec<String>),
 }
 
 impl From<i64> for Val {
@@ -58,10 +60,10 @@ pub(crate) trait BindVal: Sized {
     fn bind_val(self, v: Val) -> Self;
 }
 
-/// The same match for every statement type; only the form of an integer list differs: an
-/// array on PostgreSQL, JSON text on SQLite.
+/// The same match for every statement type; only the form of a list differs: an array on
+/// PostgreSQL, JSON text on SQLite.
 macro_rules! bind_val {
-    ($(@$g:ident)? $ty:ty, $ints:expr) => {
+    ($(@$g:ident)? $ty:ty, $ints:expr, $texts:expr) => {
         impl$(<$g>)? BindVal for $ty {
             fn bind_val(self, v: Val) -> Self {
                 match v {
@@ -74,6 +76,7 @@ macro_rules! bind_val {
                     Val::Time(x) => self.bind(x),
                     Val::OptTime(x) => self.bind(x),
                     Val::Ints(x) => self.bind($ints(x)),
+                    Val::Texts(x) => self.bind($texts(x)),
                 }
             }
         }
@@ -85,17 +88,21 @@ fn json_ints(v: Vec<i32>) -> String {
     format!("[{}]", items.join(","))
 }
 
+fn json_texts(v: Vec<String>) -> String {
+    serde_json::Value::from(v).to_string()
+}
+
 type PgQuery<'q> = sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>;
 type SqliteQuery<'q> = sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>;
 type PgQueryAs<'q, O> = sqlx::query::QueryAs<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments>;
 type SqliteQueryAs<'q, O> =
     sqlx::query::QueryAs<'q, sqlx::Sqlite, O, sqlx::sqlite::SqliteArguments>;
 
-bind_val!(PgQuery<'_>, std::convert::identity);
-bind_val!(SqliteQuery<'_>, json_ints);
+bind_val!(PgQuery<'_>, std::convert::identity, std::convert::identity);
+bind_val!(SqliteQuery<'_>, json_ints, json_texts);
 
-bind_val!(@O PgQueryAs<'_, O>, std::convert::identity);
-bind_val!(@O SqliteQueryAs<'_, O>, json_ints);
+bind_val!(@O PgQueryAs<'_, O>, std::convert::identity, std::convert::identity);
+bind_val!(@O SqliteQueryAs<'_, O>, json_ints, json_texts);
 
 /// Both backends accept at least this many bound parameters per statement (SQLite 32766,
 /// PostgreSQL 65535).

@@ -72,9 +72,16 @@ fn hand_queries(
                 {"last_purchase": {"op": "before", "days": 60}}
             ]}),
             hand(
-                "JOIN customer_stats s ON s.customer_id = c.id WHERE c.status = 'active' \
-                 AND s.revenue_12m >= 100000 AND s.last_purchase < $2 \
-                 AND EXISTS (SELECT 1 FROM customer_stores t WHERE t.customer_id = c.id AND t.store_code = $1 AND t.receipts >= 1)",
+                &format!(
+                    "JOIN customer_stats s ON s.customer_id = c.id WHERE c.status = 'active' \
+                     AND s.revenue_12m >= 100000 AND s.last_purchase < $2 AND {}",
+                    // PostgreSQL keeps the stores with a sale on the figure row (ADR 17).
+                    if pg {
+                        "$1 = ANY(s.stores)"
+                    } else {
+                        "EXISTS (SELECT 1 FROM customer_stores t WHERE t.customer_id = c.id AND t.store_code = $1 AND t.receipts >= 1)"
+                    }
+                ),
                 vec![
                     Bind::Text(store.to_string()),
                     Bind::Time(day_start(as_of - chrono::Duration::days(59))),

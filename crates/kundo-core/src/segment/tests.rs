@@ -267,3 +267,34 @@ fn month_numbers_count_across_year_ends() {
     let span = Window::LastMonths(3).resolve(d(2026, 1, 15));
     assert_eq!(span.month_numbers(), (Some(202511), 202601));
 }
+
+#[test]
+fn only_asks_whether_any_tells_none_or_some_from_counting() {
+    let c = |cmp, value| Comparison { cmp, value };
+    // (comparison, whether only none or some matters); the last three are always or never
+    // true for a count that is never negative.
+    let cases = [
+        (c(Cmp::Gte, 1), true),
+        (c(Cmp::Gt, 0), true),
+        (c(Cmp::Lt, 1), true),
+        (c(Cmp::Lte, 0), true),
+        (c(Cmp::Eq, 0), true),
+        (c(Cmp::Ne, 0), true),
+        (c(Cmp::Gte, 2), false),
+        (c(Cmp::Gt, 1), false),
+        (c(Cmp::Lt, 2), false),
+        (c(Cmp::Lte, 1), false),
+        (c(Cmp::Eq, 1), false),
+        (c(Cmp::Ne, 3), false),
+        (c(Cmp::Gte, 0), true),
+        (c(Cmp::Lt, 0), true),
+        (c(Cmp::Eq, -1), true),
+    ];
+    for (comparison, whether) in cases {
+        assert_eq!(
+            comparison.only_asks_whether_any(),
+            whether,
+            "{comparison:?}"
+        );
+    }
+}
