@@ -13,9 +13,9 @@
 //!
 //! Sources per purchase condition (ADR 8): no window → `customer_stats` (or `customer_stores`
 //! for a store, except on PostgreSQL "shops there at all", which tests the stores on the
-//! figure row, ADR 17); the last 12 months while the rolling figures cover them → the `*_12m` columns
-//! of `customer_stats`; other whole months → `customer_monthly`; a window with day precision, or
-//! a store together with a window or a channel → `receipts`. "Last purchase" reads
+//! figure row, ADR 17); the last 12 months while the rolling figures cover them → the `*_12m`
+//! columns of `customer_stats`; other whole months → `customer_monthly`; a window with day
+//! precision, or a store together with a window or a channel → `receipts`. "Last purchase" reads
 //! `customer_stats.last_purchase`. Categories bought ever read `customer_category_totals`, in
 //! whole months `customer_categories`; SKUs and day-precise windows read `receipt_lines`
 //! (joined to `receipts` only when a window asks for dates).
@@ -1250,7 +1250,8 @@ fn preview_query(seg: &Segment, at: &At, limit: u64) -> WithQuery {
         let mut folded = Query::select();
         folded
             .expr_as(Expr::cust("COUNT(*)"), a("total"))
-            // The page size as a literal: a bound value in the slice was not numbered.
+            // The page size as an integer literal: sea-query left a value bound inside the
+            // slice brackets unnumbered (`[1:$1]` took the segment's first value).
             .expr_as(
                 Expr::cust(format!(
                     "(array_agg(z.id ORDER BY z.id))[1:{}]",
