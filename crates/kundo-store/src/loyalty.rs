@@ -239,27 +239,33 @@ async fn add_categories<'r>(
             row
         })
         .collect();
-    let columns = if pg {
-        &TOTALS_COLUMNS[..]
-    } else {
-        &TOTALS_COLUMNS[..5]
-    };
     let on_conflict = format!(
         " ON CONFLICT (customer_id, category) DO UPDATE SET {}",
         totals_add(pg)
     );
-    crate::rows::upsert_rows(db, "customer_category_totals", columns, rows, &on_conflict).await
+    crate::rows::upsert_rows(
+        db,
+        "customer_category_totals",
+        totals_columns(pg),
+        rows,
+        &on_conflict,
+    )
+    .await
 }
 
-/// `customer_category_totals`: the months exist on PostgreSQL only (migration 12).
-const TOTALS_COLUMNS: [&str; 6] = [
-    "customer_id",
-    "category",
-    "receipts",
-    "first_month",
-    "last_month",
-    "months",
-];
+/// The columns of a `customer_category_totals` row that ingest and merges write, in this
+/// order; the months exist on PostgreSQL only (migration 12).
+pub(crate) fn totals_columns(pg: bool) -> &'static [&'static str] {
+    const COLUMNS: [&str; 6] = [
+        "customer_id",
+        "category",
+        "receipts",
+        "first_month",
+        "last_month",
+        "months",
+    ];
+    if pg { &COLUMNS } else { &COLUMNS[..5] }
+}
 
 /// The columns of a `customer_stats` row that ingest and merges write, in this order: the
 /// figures, and on PostgreSQL the stores with a sale (migration 13).
@@ -281,22 +287,34 @@ pub(crate) fn stats_columns(pg: bool) -> &'static [&'static str] {
     if pg { &COLUMNS } else { &COLUMNS[..11] }
 }
 
-/// Adds a proposed `customer_stats` row (`excluded`) to the customer's: sums, the earlier first
-/// and later last purchase, and on PostgreSQL the union of the stores, left alone (no new
-/// array) when it holds them already. COALESCE keeps NULL out of SQLite's scalar MIN/MAX,
-/// which return NULL if any argument is.
-pub(crate) fn stats_add(pg: bool) -> String {
-    let (least, greatest) = if pg {
+/// The scalar minimum and maximum of two values: SQLite's are the multi-argument MIN and MAX.
+fn least_greatest(pg: bool) -> (&'static str, &'static str) {
+    if pg {
         ("LEAST", "GREATEST")
     } else {
         ("MIN", "MAX")
+    }
+}
+
+/// PostgreSQL: `column` becomes the sorted union of the row's array and the proposed row's
+/// (`excluded`), or stays as it is — no new array written — when it holds them all already.
+fn array_union(table: &str, column: &str) -> String {
+    format!(
+        ", {column} = CASE WHEN {table}.{column} @> excluded.{column} THEN {table}.{column} \
+         ELSE ARRAY(SELECT DISTINCT u.x FROM unnest({table}.{column} || excluded.{column}) AS u(x) ORDER BY u.x) END"
+    )
+}
+
+/// Adds a proposed `customer_stats` row (`excluded`) to the customer's: sums, the earlier first
+/// and later last purchase, and on PostgreSQL the union of the stores. COALESCE keeps NULL out
+/// of SQLite's scalar MIN/MAX, which return NULL if any argument is.
+pub(crate) fn stats_add(pg: bool) -> String {
+    let (least, greatest) = least_greatest(pg);
+    let stores = if pg {
+        array_union("customer_stats", "stores")
+    } else {
+        String::new()
     };
-    let stores = dialect(
-        pg,
-        "",
-        ", stores = CASE WHEN customer_stats.stores @> excluded.stores THEN customer_stats.stores \
-         ELSE ARRAY(SELECT DISTINCT u.s FROM unnest(customer_stats.stores || excluded.stores) AS u(s) ORDER BY u.s) END",
-    );
     format!(
         "first_purchase = COALESCE({least}(customer_stats.first_purchase, excluded.first_purchase), customer_stats.first_purchase, excluded.first_purchase), \
          last_purchase = COALESCE({greatest}(customer_stats.last_purchase, excluded.last_purchase), customer_stats.last_purchase, excluded.last_purchase), \
@@ -309,17 +327,17 @@ pub(crate) fn stats_add(pg: bool) -> String {
 }
 
 /// Adds the `excluded` row's sales and months to the existing totals row (ingest and merges).
-pub(crate) fn totals_add(pg: bool) -> &'static str {
-    dialect(
-        pg,
+pub(crate) fn totals_add(pg: bool) -> String {
+    let (least, greatest) = least_greatest(pg);
+    let months = if pg {
+        array_union("customer_category_totals", "months")
+    } else {
+        String::new()
+    };
+    format!(
         "receipts = customer_category_totals.receipts + excluded.receipts, \
-         first_month = MIN(customer_category_totals.first_month, excluded.first_month), \
-         last_month = MAX(customer_category_totals.last_month, excluded.last_month)",
-        "receipts = customer_category_totals.receipts + excluded.receipts, \
-         first_month = LEAST(customer_category_totals.first_month, excluded.first_month), \
-         last_month = GREATEST(customer_category_totals.last_month, excluded.last_month), \
-         months = CASE WHEN customer_category_totals.months @> excluded.months THEN customer_category_totals.months \
-         ELSE ARRAY(SELECT DISTINCT u.m FROM unnest(customer_category_totals.months || excluded.months) AS u(m) ORDER BY u.m) END",
+         first_month = {least}(customer_category_totals.first_month, excluded.first_month), \
+         last_month = {greatest}(customer_category_totals.last_month, excluded.last_month){months}"
     )
 }
 

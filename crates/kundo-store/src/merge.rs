@@ -175,39 +175,51 @@ pub async fn move_owned(
 /// Adds the duplicate's purchase figures to the survivor's and removes them from the tombstone.
 async fn move_figures(db: &mut Db<'_>, from: i64, to: i64) -> crate::Result<()> {
     let pg = db.is_postgres();
-    // The set of months exists on PostgreSQL only (migration 12).
-    let months = if pg { ", months" } else { "" };
     // The rolling figures move with the rest; the shared lock keeps a roll out meanwhile.
     crate::rolling::lock_shared(db).await?;
-    let columns = crate::loyalty::stats_columns(pg);
+    // The duplicate's row proposed for the survivor, added to the survivor's row if it has one.
     // `WHERE` before `ON CONFLICT` also keeps SQLite's parser from reading ON as a join clause.
-    let stats = format!(
-        "INSERT INTO customer_stats ({}) SELECT $2, {} FROM customer_stats WHERE customer_id = $1 \
-         ON CONFLICT (customer_id) DO UPDATE SET {}",
-        columns.join(", "),
-        columns[1..].join(", "),
-        crate::loyalty::stats_add(pg)
-    );
-    let statements = [
-        stats,
-        "INSERT INTO customer_monthly (customer_id, month, receipts, revenue, online_receipts, online_revenue) \
-         SELECT $2, month, receipts, revenue, online_receipts, online_revenue FROM customer_monthly WHERE customer_id = $1 \
-         ON CONFLICT (customer_id, month) DO UPDATE SET receipts = customer_monthly.receipts + excluded.receipts, revenue = customer_monthly.revenue + excluded.revenue, \
-         online_receipts = customer_monthly.online_receipts + excluded.online_receipts, online_revenue = customer_monthly.online_revenue + excluded.online_revenue"
-            .to_string(),
-        "INSERT INTO customer_stores (customer_id, store_code, receipts, revenue) \
-         SELECT $2, store_code, receipts, revenue FROM customer_stores WHERE customer_id = $1 \
-         ON CONFLICT (customer_id, store_code) DO UPDATE SET receipts = customer_stores.receipts + excluded.receipts, revenue = customer_stores.revenue + excluded.revenue"
-            .to_string(),
-        "INSERT INTO customer_categories (customer_id, category, month, receipts) \
-         SELECT $2, category, month, receipts FROM customer_categories WHERE customer_id = $1 \
-         ON CONFLICT (customer_id, category, month) DO UPDATE SET receipts = customer_categories.receipts + excluded.receipts"
-            .to_string(),
+    let move_row = |table: &str, columns: &[&str], key: &str, add: String| {
         format!(
-            "INSERT INTO customer_category_totals (customer_id, category, receipts, first_month, last_month{months}) \
-             SELECT $2, category, receipts, first_month, last_month{months} FROM customer_category_totals WHERE customer_id = $1 \
-             ON CONFLICT (customer_id, category) DO UPDATE SET {}",
-            crate::loyalty::totals_add(pg)
+            "INSERT INTO {table} ({}) SELECT $2, {} FROM {table} WHERE customer_id = $1 \
+             ON CONFLICT ({key}) DO UPDATE SET {add}",
+            columns.join(", "),
+            columns[1..].join(", "),
+        )
+    };
+    let statements = [
+        move_row(
+            "customer_stats",
+            crate::loyalty::stats_columns(pg),
+            "customer_id",
+            crate::loyalty::stats_add(pg),
+        ),
+        move_row(
+            "customer_monthly",
+            &["customer_id", "month", "receipts", "revenue", "online_receipts", "online_revenue"],
+            "customer_id, month",
+            "receipts = customer_monthly.receipts + excluded.receipts, revenue = customer_monthly.revenue + excluded.revenue, \
+             online_receipts = customer_monthly.online_receipts + excluded.online_receipts, online_revenue = customer_monthly.online_revenue + excluded.online_revenue"
+                .to_string(),
+        ),
+        move_row(
+            "customer_stores",
+            &["customer_id", "store_code", "receipts", "revenue"],
+            "customer_id, store_code",
+            "receipts = customer_stores.receipts + excluded.receipts, revenue = customer_stores.revenue + excluded.revenue"
+                .to_string(),
+        ),
+        move_row(
+            "customer_categories",
+            &["customer_id", "category", "month", "receipts"],
+            "customer_id, category, month",
+            "receipts = customer_categories.receipts + excluded.receipts".to_string(),
+        ),
+        move_row(
+            "customer_category_totals",
+            crate::loyalty::totals_columns(pg),
+            "customer_id, category",
+            crate::loyalty::totals_add(pg),
         ),
         "DELETE FROM customer_stats WHERE customer_id = $1 AND $2 = $2".to_string(),
         "DELETE FROM customer_categories WHERE customer_id = $1 AND $2 = $2".to_string(),

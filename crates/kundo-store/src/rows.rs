@@ -83,12 +83,7 @@ macro_rules! bind_val {
     };
 }
 
-fn json_ints(v: Vec<i32>) -> String {
-    let items: Vec<String> = v.iter().map(i32::to_string).collect();
-    format!("[{}]", items.join(","))
-}
-
-fn json_texts(v: Vec<String>) -> String {
+fn json_list<T: Into<serde_json::Value>>(v: Vec<T>) -> String {
     serde_json::Value::from(v).to_string()
 }
 
@@ -99,10 +94,10 @@ type SqliteQueryAs<'q, O> =
     sqlx::query::QueryAs<'q, sqlx::Sqlite, O, sqlx::sqlite::SqliteArguments>;
 
 bind_val!(PgQuery<'_>, std::convert::identity, std::convert::identity);
-bind_val!(SqliteQuery<'_>, json_ints, json_texts);
+bind_val!(SqliteQuery<'_>, json_list, json_list);
 
 bind_val!(@O PgQueryAs<'_, O>, std::convert::identity, std::convert::identity);
-bind_val!(@O SqliteQueryAs<'_, O>, json_ints, json_texts);
+bind_val!(@O SqliteQueryAs<'_, O>, json_list, json_list);
 
 /// Both backends accept at least this many bound parameters per statement (SQLite 32766,
 /// PostgreSQL 65535).
