@@ -3,6 +3,7 @@
 pub mod attributes;
 pub mod auth;
 pub mod campaign;
+pub mod consent_status;
 pub mod contact;
 pub mod customer;
 pub mod dedup;

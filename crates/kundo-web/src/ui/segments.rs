@@ -10,6 +10,8 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use kundo_app::AppError;
 use kundo_app::segments::SegmentInput;
+use kundo_core::consent_status::ConsentStatus;
+use kundo_core::customer::{CHANNELS, POSTAL_STATUSES};
 
 use super::{Chrome, Ctx, Errors, Field, Form, app_error, fields, html, html_status, redirect, t};
 use crate::AppState;
@@ -78,6 +80,26 @@ struct BuilderPage {
     /// The kind the segment has now (preselects the save button that keeps it).
     kind: String,
     kind_error: String,
+    /// The lists the builder offers, as JSON ([`builder_choices`]).
+    choices: String,
+}
+
+/// The choices of the builder's conditions, from the lists the server validates against, so
+/// that the script can offer nothing the server refuses: consent channels, consent statuses
+/// (value and label in the page's language) and postal statuses.
+fn builder_choices(lang: super::Lang) -> String {
+    let statuses: Vec<serde_json::Value> = ConsentStatus::ALL
+        .iter()
+        .map(
+            |s| serde_json::json!({"value": s.as_str(), "label": s.label(lang == super::Lang::De)}),
+        )
+        .collect();
+    serde_json::json!({
+        "consent_channels": CHANNELS,
+        "consent_statuses": statuses,
+        "postal_statuses": POSTAL_STATUSES,
+    })
+    .to_string()
 }
 
 fn builder_page(
@@ -117,6 +139,7 @@ fn builder_page(
             version: values.get("version").cloned().unwrap_or_default(),
             kind: values.get("kind").cloned().unwrap_or_default(),
             kind_error: errors.0.get("kind").cloned().unwrap_or_default(),
+            choices: builder_choices(lang),
         },
     )
 }
