@@ -239,12 +239,28 @@ impl App {
         Ok(Page { items, next_cursor })
     }
 
+    /// Deletes a segment that nothing uses; a segment of a campaign is kept (the campaign's
+    /// record names it) and the conflict names the campaigns.
     pub async fn delete_segment(&self, actor: &Actor, id: i64) -> Result<()> {
         let now = Utc::now();
         let mut tx = self.store.begin_write().await?;
-        let old = store::get(&mut tx.db(), id)
+        let old = store::lock(&mut tx.db(), id)
             .await?
             .ok_or(AppError::NotFound("segment"))?;
+        let campaigns = kundo_store::campaigns::using_segment(&mut tx.db(), id).await?;
+        if !campaigns.is_empty() {
+            let names: Vec<String> = campaigns
+                .iter()
+                .map(|(cid, name)| format!("'{name}' (id {cid})"))
+                .collect();
+            return Err(AppError::Conflict {
+                field: "id".into(),
+                message: format!(
+                    "the segment is used by the campaigns {}; a segment that campaigns use is kept",
+                    names.join(", ")
+                ),
+            });
+        }
         store::delete(&mut tx.db(), id).await?;
         record(
             &mut tx.db(),

@@ -1358,6 +1358,17 @@ pub async fn get(db: &mut Db<'_>, id: i64) -> crate::Result<Option<SegmentRow>> 
     }))
 }
 
+/// The segment, its row locked until the transaction ends (PostgreSQL; SQLite has one writer):
+/// a campaign created meanwhile waits for the deletion (its foreign key locks the row), so the
+/// check for users that precedes a deletion cannot miss one.
+pub async fn lock(db: &mut Db<'_>, id: i64) -> crate::Result<Option<SegmentRow>> {
+    Ok(with_db!(db, c, pg => {
+        let lock = if pg { " FOR UPDATE" } else { "" };
+        sqlx::query_as(AssertSqlSafe(format!("SELECT id, name, kind, definition, created_by, created_at, updated_at, version FROM segments WHERE id = $1{lock}")))
+            .bind(id).fetch_optional(&mut *c).await?
+    }))
+}
+
 /// Segments in id order after the cursor.
 pub async fn list(db: &mut Db<'_>, after_id: i64, limit: i64) -> crate::Result<Vec<SegmentRow>> {
     Ok(with_db!(db, c, _pg => {

@@ -1823,3 +1823,62 @@ async fn the_builder_offers_exactly_the_consent_statuses_the_server_knows() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_segment_is_deleted_from_the_list_unless_a_campaign_uses_it() {
+    for ui in Ui::all().await {
+        let db = ui.db;
+        let mkt = ui.user("mkt", Role::Marketing).await;
+        let store = ui.user("clerk", Role::Store).await;
+        let today = chrono::Utc::now().date_naive();
+        let mut ids = Vec::new();
+        for name in ["Bern", "Basel"] {
+            let input = kundo_app::segments::SegmentInput {
+                name: name.into(),
+                definition: serde_json::json!({"field": "city", "op": "eq", "value": name}),
+                kind: None,
+            };
+            ids.push(
+                ui.app
+                    .create_segment(&Actor::cli(), input, today)
+                    .await
+                    .unwrap()
+                    .id,
+            );
+        }
+        let campaign = serde_json::from_value(serde_json::json!({
+            "name": "Herbst in Bern", "segment_id": ids[0], "value_type": "amount",
+            "value": 1000, "validity_days": 14, "control_share_bp": 0}))
+        .unwrap();
+        ui.app
+            .create_campaign(&Actor::cli(), campaign)
+            .await
+            .unwrap();
+
+        let list = ui.get("/ui/segments", Some(&mkt)).await;
+        for id in &ids {
+            assert!(
+                list.body
+                    .contains(&format!(r#"action="/ui/segments/{id}/delete""#)),
+                "{db}: a delete button per segment"
+            );
+        }
+        let used = ui
+            .form(&format!("/ui/segments/{}/delete", ids[0]), &mkt, &[])
+            .await;
+        assert_eq!(used.status, StatusCode::CONFLICT, "{db}: {}", used.body);
+        assert!(used.body.contains(r#"role="alert""#), "{db}");
+        assert!(used.body.contains("Herbst in Bern"), "{db}: {}", used.body);
+        assert!(ui.app.segment(ids[0]).await.is_ok(), "{db}: kept");
+
+        let p = ui
+            .form(&format!("/ui/segments/{}/delete", ids[1]), &store, &[])
+            .await;
+        assert_eq!(p.status, StatusCode::FORBIDDEN, "{db}");
+        let gone = ui
+            .form(&format!("/ui/segments/{}/delete", ids[1]), &mkt, &[])
+            .await;
+        assert_eq!(gone.status, StatusCode::SEE_OTHER, "{db}: {}", gone.body);
+        assert!(ui.app.segment(ids[1]).await.is_err(), "{db}: deleted");
+    }
+}

@@ -13,7 +13,7 @@ use kundo_app::segments::SegmentInput;
 use kundo_core::consent_status::ConsentStatus;
 use kundo_core::customer::{CHANNELS, POSTAL_STATUSES};
 
-use super::{Chrome, Ctx, Errors, Field, Form, app_error, fields, html, html_status, redirect, t};
+use super::{Chrome, Ctx, Errors, Field, Form, app_error, fields, html_status, redirect, t};
 use crate::AppState;
 
 pub struct SegmentLine {
@@ -32,9 +32,15 @@ struct ListPage {
     c: Chrome,
     segments: Vec<SegmentLine>,
     can_write: bool,
+    /// Why the last action was refused (a segment that campaigns use is not deleted).
+    message: String,
 }
 
 pub async fn list(State(s): State<AppState>, Extension(ctx): Extension<Ctx>) -> Response {
+    list_page(&s, &ctx, String::new(), StatusCode::OK).await
+}
+
+async fn list_page(s: &AppState, ctx: &Ctx, message: String, status: StatusCode) -> Response {
     let page = match s.app.segments(None, 200).await {
         Ok(p) => p,
         Err(e) => return app_error(ctx.lang, e),
@@ -59,11 +65,35 @@ pub async fn list(State(s): State<AppState>, Extension(ctx): Extension<Ctx>) -> 
                 .unwrap_or_default(),
         });
     }
-    html(&ListPage {
-        c: Chrome::new(&ctx, t(ctx.lang, "seg.title")),
-        segments,
-        can_write: ctx.actor.allows("segments:write"),
-    })
+    html_status(
+        status,
+        &ListPage {
+            c: Chrome::new(ctx, t(ctx.lang, "seg.title")),
+            segments,
+            can_write: ctx.actor.allows("segments:write"),
+            message,
+        },
+    )
+}
+
+/// Deletes a segment; one that campaigns use stays, and the list says which campaigns.
+pub async fn delete(
+    State(s): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+) -> Response {
+    let done = match segment_id(&id) {
+        Ok(id) => s.app.delete_segment(&ctx.actor, id).await,
+        Err(e) => Err(e),
+    };
+    match done {
+        Ok(()) => redirect("/ui/segments"),
+        Err(AppError::Conflict { message, .. }) => {
+            let message = format!("{} {message}", t(ctx.lang, "seg.not_deleted"));
+            list_page(&s, &ctx, message, StatusCode::CONFLICT).await
+        }
+        Err(e) => app_error(ctx.lang, e),
+    }
 }
 
 #[derive(Template)]
