@@ -835,13 +835,23 @@ impl App {
     }
 
     pub async fn purchase_figures(&self, customer_number: &str) -> Result<store::PurchaseFigures> {
+        self.purchase_figures_on(customer_number, Utc::now().date_naive())
+            .await
+    }
+
+    /// The figures with "the last 12 months" ([`kundo_core::twelve_months`]) as they are on
+    /// `as_of`.
+    pub async fn purchase_figures_on(
+        &self,
+        customer_number: &str,
+        as_of: chrono::NaiveDate,
+    ) -> Result<store::PurchaseFigures> {
         let mut tx = self.store.begin_read().await?;
         let id = kundo_store::customers::resolve_number(&mut tx.db(), customer_number.trim())
             .await?
             .ok_or(AppError::NotFound("customer"))?;
-        let now = Utc::now();
-        let from = month_of(now - chrono::Duration::days(365));
-        let f = store::figures(&mut tx.db(), id, &from).await?;
+        let (from, to) = kundo_core::twelve_months::months(as_of);
+        let f = store::figures(&mut tx.db(), id, &from, &to).await?;
         tx.commit().await?;
         Ok(f)
     }

@@ -17,4 +17,5 @@ pub mod postal_returns;
 pub mod scores;
 pub mod search;
 pub mod segment;
+pub mod twelve_months;
 pub mod voucher_code;
