@@ -239,8 +239,8 @@ impl App {
         Ok(Page { items, next_cursor })
     }
 
-    /// Deletes a segment that nothing uses; a segment of a campaign is kept (the campaign's
-    /// record names it) and the conflict names the campaigns.
+    /// Deletes a segment that nothing uses; a segment of a campaign (whose record names it) or
+    /// of a points promotion that a sale could still get is kept, and the conflict names them.
     pub async fn delete_segment(&self, actor: &Actor, id: i64) -> Result<()> {
         let now = Utc::now();
         let mut tx = self.store.begin_write().await?;
@@ -257,6 +257,21 @@ impl App {
                 field: "id".into(),
                 message: format!(
                     "the segment is used by the campaigns {}; a segment that campaigns use is kept",
+                    names.join(", ")
+                ),
+            });
+        }
+        let rules = crate::receipts::rules_book(&mut tx.db()).await?;
+        let promotions = rules.promotions_ahead_for_segment(id, now);
+        if !promotions.is_empty() {
+            let names: Vec<String> = promotions
+                .iter()
+                .map(|p| format!("'{}' (until {})", p.name, p.valid_until.to_rfc3339()))
+                .collect();
+            return Err(AppError::Conflict {
+                field: "id".into(),
+                message: format!(
+                    "the segment is used by the points promotions {}; it is kept while a sale could get them",
                     names.join(", ")
                 ),
             });

@@ -1053,3 +1053,130 @@ async fn a_campaign_counts_the_orders_of_the_same_twelve_months() {
         assert_eq!(bands, vec![("1", 1)], "{db}");
     }
 }
+
+/// Issue 18 item 5: a promotion limited to segments applies to their members at the time of the
+/// sale, and to nobody else.
+#[tokio::test]
+async fn a_promotion_for_a_segment_gives_its_members_the_multiplier_and_nobody_else() {
+    for (app, _d, db) in setup().await {
+        for (card, birth) in [
+            ("2900000000401", "1980-05-05"),
+            ("2900000000402", "1981-06-06"),
+            ("2900000000403", "1982-07-07"),
+        ] {
+            customer(&app, card, birth).await;
+        }
+        let today = Utc::now().date_naive();
+        let segment = |name: &str, definition: Value, kind: Option<&str>| {
+            let input = kundo_app::segments::SegmentInput {
+                name: name.into(),
+                definition,
+                kind: kind.map(str::to_string),
+            };
+            let app = app.clone();
+            async move {
+                app.create_segment(&Actor::cli(), input, today)
+                    .await
+                    .unwrap()
+                    .id
+            }
+        };
+        // Dynamic: bought "Möbel" (the first customer, below); nobody lives in Bern. Static: a
+        // list frozen now, of everybody with an address that is ok.
+        let buyers = segment(
+            "Möbelkäufer",
+            json!({"bought": {"category": "Möbel"}}),
+            None,
+        )
+        .await;
+        let list = segment(
+            "Liste",
+            json!({"field": "city", "op": "eq", "value": "Bern"}),
+            None,
+        )
+        .await;
+        let frozen = segment(
+            "Eingefroren",
+            json!({"postal_status": "ok"}),
+            Some("static"),
+        )
+        .await;
+        let mut old = receipt("m-0", Some("2900000000401"), &[("Möbel", 100)]);
+        old.occurred_at = (Utc::now() - Duration::days(30)).to_rfc3339();
+        app.book_receipt(&till(), old).await.unwrap();
+        let since = Utc::now() - Duration::days(10);
+        let until = Utc::now() + Duration::days(10);
+        let rules: kundo_core::points::PointsRules = serde_json::from_value(json!({
+            "promotions": [
+                {"name": "Doppelt für Möbelkäufer", "valid_from": since.to_rfc3339(), "valid_until": until.to_rfc3339(),
+                 "multiplier_percent": 200, "segment_ids": [buyers]},
+                {"name": "Dreifach für die Liste", "valid_from": since.to_rfc3339(), "valid_until": until.to_rfc3339(),
+                 "multiplier_percent": 300, "segment_ids": [list, frozen], "categories": ["Elektronik"]}
+            ]
+        }))
+        .unwrap();
+        app.set_points_rules(&Actor::cli(), since, &rules)
+            .await
+            .unwrap();
+        let points = |id: &str, card: &str, lines: &[(&str, i64)]| {
+            let r = receipt(id, Some(card), lines);
+            let app = app.clone();
+            async move { body(&app.book_receipt(&till(), r).await.unwrap())["points_earned"].clone() }
+        };
+        assert_eq!(
+            points("m-1", "2900000000401", &[("Papier", 1000)]).await,
+            json!(20),
+            "{db}: a member earns double"
+        );
+        assert_eq!(
+            points("n-1", "2900000000402", &[("Papier", 1000)]).await,
+            json!(10),
+            "{db}: a non-member earns the base rate"
+        );
+        // In the static list's snapshot, not in Bern: triple on electronics, base on paper.
+        assert_eq!(
+            points(
+                "l-1",
+                "2900000000403",
+                &[("Elektronik", 1000), ("Papier", 1000)]
+            )
+            .await,
+            json!(40),
+            "{db}: triple on electronics only"
+        );
+        // Before the promotion started: base rate for the member too.
+        let mut early = receipt("m-2", Some("2900000000401"), &[("Papier", 1000)]);
+        early.occurred_at = (Utc::now() - Duration::days(20)).to_rfc3339();
+        assert_eq!(
+            body(&app.book_receipt(&till(), early).await.unwrap())["points_earned"],
+            json!(10),
+            "{db}: not in force"
+        );
+
+        // A promotion naming a segment that does not exist is refused at the field.
+        let bad: kundo_core::points::PointsRules = serde_json::from_value(json!({
+            "promotions": [{"name": "Niemand", "valid_from": since.to_rfc3339(), "valid_until": until.to_rfc3339(),
+                 "multiplier_percent": 200, "segment_ids": [buyers, 424242]}]
+        }))
+        .unwrap();
+        match app.set_points_rules(&Actor::cli(), since, &bad).await {
+            Err(AppError::Invalid(errs)) => assert_eq!(
+                errs.iter().map(|e| e.field.as_str()).collect::<Vec<_>>(),
+                vec!["promotions[0].segment_ids[1]"],
+                "{db}"
+            ),
+            other => panic!("{db}: {other:?}"),
+        }
+        // A segment of a promotion that has not ended is kept.
+        match app.delete_segment(&Actor::cli(), buyers).await {
+            Err(AppError::Conflict { field, message }) => {
+                assert_eq!(field, "id", "{db}");
+                assert!(
+                    message.contains("Doppelt für Möbelkäufer"),
+                    "{db}: {message}"
+                );
+            }
+            other => panic!("{db}: {other:?}"),
+        }
+    }
+}
