@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Duration, Months, NaiveDate, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use kundo_core::campaign::{self as rules, Channel, Choice, Outcome, Reach};
 use kundo_core::error::Errors;
 use kundo_store::campaigns::{self as store, CampaignRow, MemberRow, NewCampaign};
@@ -432,8 +432,9 @@ impl App {
                     AppError::invalid("segment_id", "the static list has no snapshot yet")
                 })?,
         };
-        let year_before = now.checked_sub_months(Months::new(12)).unwrap_or(now);
-        let reach = store::reach_rows(&mut tx.db(), snapshot.id, year_before, now).await?;
+        // Orders and revenue of "the last 12 months" on the day of the start.
+        let year_start = kundo_store::vouchers::day_start(kundo_core::twelve_months::start(today));
+        let reach = store::reach_rows(&mut tx.db(), snapshot.id, year_start, now).await?;
         let mut inbound: HashMap<i64, (i64, i64)> = HashMap::new();
         for (customer, channel, kind, n) in store::inbound_counts(&mut tx.db(), snapshot.id).await?
         {

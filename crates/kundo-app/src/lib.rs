@@ -10,6 +10,7 @@ pub mod csv_io;
 pub mod customers;
 pub mod demo;
 pub mod duplicates;
+mod membership;
 pub mod merge;
 pub mod postal_returns;
 pub mod purchase_log;

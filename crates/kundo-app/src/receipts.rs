@@ -6,7 +6,9 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Datelike, Utc};
 use kundo_core::error::{Errors, FieldError};
-use kundo_core::points::{PointsRules, ScoreContext, ScoreLine, points_to_reverse, score};
+use kundo_core::points::{
+    PointsRules, Promotion, ScoreContext, ScoreLine, points_to_reverse, score, segments_to_test,
+};
 use kundo_store::Db;
 use kundo_store::loyalty::{self as store, LedgerEntry, NewLine, NewReceipt, PurchaseDelta};
 use serde::{Deserialize, Serialize};
@@ -148,6 +150,15 @@ pub struct RulesBook {
 }
 
 impl RulesBook {
+    /// The promotions limited to the segment that sales from `now` on could still get.
+    pub fn promotions_ahead_for_segment(
+        &self,
+        segment_id: i64,
+        now: DateTime<Utc>,
+    ) -> Vec<&Promotion> {
+        kundo_core::points::promotions_ahead_for_segment(&self.versions, segment_id, now)
+    }
+
     pub fn at(&self, t: DateTime<Utc>) -> PointsRules {
         self.versions
             .iter()
@@ -158,7 +169,7 @@ impl RulesBook {
     }
 }
 
-async fn rules_book(db: &mut Db<'_>) -> Result<RulesBook> {
+pub(crate) async fn rules_book(db: &mut Db<'_>) -> Result<RulesBook> {
     let mut versions = Vec::new();
     for (_, from, rules, _, _) in store::rules_versions(db).await? {
         let parsed: PointsRules = serde_json::from_str(&rules)
@@ -282,6 +293,7 @@ impl App {
             *id = current.get(id).copied().unwrap_or(*id);
         }
         let rules = rules_book(&mut tx.db()).await?;
+        let mut memberships = crate::membership::Memberships::default();
 
         // Decide every item; collect the new bookings.
         struct New {
@@ -367,13 +379,29 @@ impl App {
                     amount: l.amount,
                 })
                 .collect();
-            let ctx = ScoreContext {
+            let rules_then = rules.at(v.occurred_at);
+            let mut ctx = ScoreContext {
                 occurred_at: v.occurred_at,
                 store_code: r.store_code.as_deref(),
                 channel: &r.channel,
                 segment_ids: &[],
             };
-            let s = score(&rules.at(v.occurred_at), &ctx, &lines);
+            // The customer's segments on the day of the sale, asked only where a promotion in
+            // force could make them change the points (usually none: nothing is asked).
+            let in_segments = match customer_id {
+                Some(c) => {
+                    let wanted = segments_to_test(&rules_then, &ctx, &lines);
+                    if wanted.is_empty() {
+                        Vec::new()
+                    } else {
+                        let day = v.occurred_at.date_naive();
+                        memberships.of(self, &mut tx.db(), c, &wanted, day).await?
+                    }
+                }
+                None => Vec::new(),
+            };
+            ctx.segment_ids = &in_segments;
+            let s = score(&rules_then, &ctx, &lines);
             let points = if customer_id.is_some() { s.points } else { 0 };
             seen_in_batch.insert(key, i);
             new.push(New {
@@ -835,13 +863,23 @@ impl App {
     }
 
     pub async fn purchase_figures(&self, customer_number: &str) -> Result<store::PurchaseFigures> {
+        self.purchase_figures_on(customer_number, Utc::now().date_naive())
+            .await
+    }
+
+    /// The figures with "the last 12 months" ([`kundo_core::twelve_months`]) as they are on
+    /// `as_of`.
+    pub async fn purchase_figures_on(
+        &self,
+        customer_number: &str,
+        as_of: chrono::NaiveDate,
+    ) -> Result<store::PurchaseFigures> {
         let mut tx = self.store.begin_read().await?;
         let id = kundo_store::customers::resolve_number(&mut tx.db(), customer_number.trim())
             .await?
             .ok_or(AppError::NotFound("customer"))?;
-        let now = Utc::now();
-        let from = month_of(now - chrono::Duration::days(365));
-        let f = store::figures(&mut tx.db(), id, &from).await?;
+        let (from, to) = kundo_core::twelve_months::months(as_of);
+        let f = store::figures(&mut tx.db(), id, &from, &to).await?;
         tx.commit().await?;
         Ok(f)
     }
@@ -857,6 +895,25 @@ impl App {
         let now = Utc::now();
         let text = serde_json::to_string(rules).map_err(|e| AppError::Io(e.to_string()))?;
         let mut tx = self.store.begin_write().await?;
+        // Every segment named must exist; locked, so that it is not deleted meanwhile (the
+        // deletion looks for promotions that use it, and waits for this transaction).
+        let mut missing = Errors::default();
+        for (i, p) in rules.promotions.iter().enumerate() {
+            for (j, id) in p.segment_ids.iter().enumerate() {
+                if kundo_store::segments::lock(&mut tx.db(), *id)
+                    .await?
+                    .is_none()
+                {
+                    missing.push(
+                        format!("promotions[{i}].segment_ids[{j}]"),
+                        "no segment with this id",
+                    );
+                }
+            }
+        }
+        if !missing.is_empty() {
+            return Err(AppError::Invalid(missing.0));
+        }
         let id =
             store::add_rules_version(&mut tx.db(), valid_from, &text, &actor.name, now).await?;
         kundo_store::audit::record(

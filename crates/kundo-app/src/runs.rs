@@ -152,8 +152,8 @@ impl App {
             .iter()
             .map(|(m, d)| format!("{m:02}-{d:02}"))
             .collect();
-        let from = run_date - Duration::days(365);
-        let from_month = format!("{:04}-{:02}", from.year(), from.month());
+        // The revenue threshold reads "the last 12 months" of the run date.
+        let (from_month, _) = kundo_core::twelve_months::months(run_date);
         let period = run_date.format("%Y-%m-%d").to_string();
         let run = self.open_run("birthday", &period).await?;
         if run.state == "done" {

@@ -239,12 +239,43 @@ impl App {
         Ok(Page { items, next_cursor })
     }
 
+    /// Deletes a segment that nothing uses; a segment of a campaign (whose record names it) or
+    /// of a points promotion that a sale could still get is kept, and the conflict names them.
     pub async fn delete_segment(&self, actor: &Actor, id: i64) -> Result<()> {
         let now = Utc::now();
         let mut tx = self.store.begin_write().await?;
-        let old = store::get(&mut tx.db(), id)
+        let old = store::lock(&mut tx.db(), id)
             .await?
             .ok_or(AppError::NotFound("segment"))?;
+        let campaigns = kundo_store::campaigns::using_segment(&mut tx.db(), id).await?;
+        if !campaigns.is_empty() {
+            let names: Vec<String> = campaigns
+                .iter()
+                .map(|(cid, name)| format!("'{name}' (id {cid})"))
+                .collect();
+            return Err(AppError::Conflict {
+                field: "id".into(),
+                message: format!(
+                    "the segment is used by the campaigns {}; a segment that campaigns use is kept",
+                    names.join(", ")
+                ),
+            });
+        }
+        let rules = crate::receipts::rules_book(&mut tx.db()).await?;
+        let promotions = rules.promotions_ahead_for_segment(id, now);
+        if !promotions.is_empty() {
+            let names: Vec<String> = promotions
+                .iter()
+                .map(|p| format!("'{}' (until {})", p.name, p.valid_until.to_rfc3339()))
+                .collect();
+            return Err(AppError::Conflict {
+                field: "id".into(),
+                message: format!(
+                    "the segment is used by the points promotions {}; it is kept while a sale could get them",
+                    names.join(", ")
+                ),
+            });
+        }
         store::delete(&mut tx.db(), id).await?;
         record(
             &mut tx.db(),

@@ -948,3 +948,235 @@ async fn optimizing_after_a_bulk_load_analyses_and_on_postgres_vacuums() {
         }
     }
 }
+
+/// Issue 18 item 9: "the last 12 months" are the month of the day and the eleven before it, in
+/// the figures, segments, the birthday threshold and the scores alike.
+#[tokio::test]
+async fn the_last_twelve_months_mean_the_same_in_figures_segments_birthdays_and_scores() {
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 12, 5).unwrap();
+    for (app, _d, db) in setup().await {
+        // The birthday falls 21 days after `today`: the birthday run of `today` looks at it.
+        let number = customer(&app, "2900000000301", "1980-12-26").await;
+        for (day, chf) in [
+            ("2025-11-30", 300),
+            ("2025-12-10", 300),
+            ("2026-01-01", 200),
+            ("2026-12-05", 200),
+        ] {
+            let mut r = receipt(day, Some("2900000000301"), &[("Papier", chf * 100)]);
+            r.occurred_at = format!("{day}T00:00:01Z");
+            app.book_receipt(&till(), r).await.unwrap();
+        }
+        let f = app.purchase_figures_on(&number, today).await.unwrap();
+        assert_eq!(
+            (f.receipts_12m, f.revenue_12m, f.receipts_total),
+            (2, 40_000, 4),
+            "{db}: 2026-01-01 and 2026-12-05"
+        );
+        for (receipts, members) in [(2, 1), (3, 0)] {
+            let def = json!({"purchases": {"metric": "receipts", "window": {"last_months": 12}, "op": "eq", "value": receipts}});
+            let p = app.preview_segment(&def, today, 10).await.unwrap();
+            assert_eq!(p.count, members, "{db}: receipts eq {receipts}");
+        }
+        // CHF 400 in the last 12 months is below the default CHF 500 (with 2025-12-10: 700).
+        let run = app
+            .birthday_run(
+                "2026-12-05",
+                &BirthdayConfig::default(),
+                RunLimit::default(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(run.vouchers_issued, 0, "{db}");
+        app.run_scores(&Actor::cli(), today, &|_, _, _| {})
+            .await
+            .unwrap();
+        let s = app.customer_scores(&number).await.unwrap();
+        assert_eq!(
+            (s.frequency, s.monetary, s.clv_historic),
+            (Some(2), Some(40_000), Some(40_000)),
+            "{db}"
+        );
+    }
+}
+
+/// Issue 18 item 9, the campaign side: a campaign starts now, so its "orders in the 12 months
+/// before the start" are counted from the 1st of the month eleven months back (relative to now).
+#[tokio::test]
+async fn a_campaign_counts_the_orders_of_the_same_twelve_months() {
+    let today = Utc::now().date_naive();
+    let start = kundo_core::twelve_months::start(today);
+    for (app, _d, db) in setup().await {
+        customer(&app, "2900000000302", "1980-05-05").await;
+        // The last minute before the window and its first second.
+        let before = start.pred_opt().unwrap();
+        for (id, at) in [
+            ("before", format!("{before}T23:59:00Z")),
+            ("first", format!("{start}T00:00:01Z")),
+        ] {
+            let mut r = receipt(id, Some("2900000000302"), &[("Papier", 10_000)]);
+            r.occurred_at = at;
+            app.book_receipt(&till(), r).await.unwrap();
+        }
+        let seg = app
+            .create_segment(
+                &Actor::cli(),
+                kundo_app::segments::SegmentInput {
+                    name: "Alle".into(),
+                    definition: json!({"postal_status": "ok"}),
+                    kind: None,
+                },
+                today,
+            )
+            .await
+            .unwrap();
+        let input: kundo_app::campaigns::CampaignInput = serde_json::from_value(json!({
+            "name": "Zwölf Monate", "segment_id": seg.id, "value_type": "amount",
+            "value": 1000, "validity_days": 14, "control_share_bp": 0}))
+        .unwrap();
+        let c = app.create_campaign(&Actor::cli(), input).await.unwrap();
+        app.start_campaign(
+            &Actor::cli(),
+            c.campaign.id,
+            kundo_app::campaigns::StartLimit::default(),
+        )
+        .await
+        .unwrap();
+        let results = app.campaign_results(c.campaign.id).await.unwrap();
+        let bands: Vec<(&str, i64)> = results
+            .figures
+            .by_orders
+            .iter()
+            .map(|cell| (cell.key.as_str(), cell.target.members))
+            .filter(|(_, n)| *n > 0)
+            .collect();
+        assert_eq!(bands, vec![("1", 1)], "{db}");
+    }
+}
+
+/// Issue 18 item 5: a promotion limited to segments applies to their members at the time of the
+/// sale, and to nobody else.
+#[tokio::test]
+async fn a_promotion_for_a_segment_gives_its_members_the_multiplier_and_nobody_else() {
+    for (app, _d, db) in setup().await {
+        for (card, birth) in [
+            ("2900000000401", "1980-05-05"),
+            ("2900000000402", "1981-06-06"),
+            ("2900000000403", "1982-07-07"),
+        ] {
+            customer(&app, card, birth).await;
+        }
+        let today = Utc::now().date_naive();
+        let segment = |name: &str, definition: Value, kind: Option<&str>| {
+            let input = kundo_app::segments::SegmentInput {
+                name: name.into(),
+                definition,
+                kind: kind.map(str::to_string),
+            };
+            let app = app.clone();
+            async move {
+                app.create_segment(&Actor::cli(), input, today)
+                    .await
+                    .unwrap()
+                    .id
+            }
+        };
+        // Dynamic: bought "Möbel" (the first customer, below); nobody lives in Bern. Static: a
+        // list frozen now, of everybody with an address that is ok.
+        let buyers = segment(
+            "Möbelkäufer",
+            json!({"bought": {"category": "Möbel"}}),
+            None,
+        )
+        .await;
+        let list = segment(
+            "Liste",
+            json!({"field": "city", "op": "eq", "value": "Bern"}),
+            None,
+        )
+        .await;
+        let frozen = segment(
+            "Eingefroren",
+            json!({"postal_status": "ok"}),
+            Some("static"),
+        )
+        .await;
+        let mut old = receipt("m-0", Some("2900000000401"), &[("Möbel", 100)]);
+        old.occurred_at = (Utc::now() - Duration::days(30)).to_rfc3339();
+        app.book_receipt(&till(), old).await.unwrap();
+        let since = Utc::now() - Duration::days(10);
+        let until = Utc::now() + Duration::days(10);
+        let rules: kundo_core::points::PointsRules = serde_json::from_value(json!({
+            "promotions": [
+                {"name": "Doppelt für Möbelkäufer", "valid_from": since.to_rfc3339(), "valid_until": until.to_rfc3339(),
+                 "multiplier_percent": 200, "segment_ids": [buyers]},
+                {"name": "Dreifach für die Liste", "valid_from": since.to_rfc3339(), "valid_until": until.to_rfc3339(),
+                 "multiplier_percent": 300, "segment_ids": [list, frozen], "categories": ["Elektronik"]}
+            ]
+        }))
+        .unwrap();
+        app.set_points_rules(&Actor::cli(), since, &rules)
+            .await
+            .unwrap();
+        let points = |id: &str, card: &str, lines: &[(&str, i64)]| {
+            let r = receipt(id, Some(card), lines);
+            let app = app.clone();
+            async move { body(&app.book_receipt(&till(), r).await.unwrap())["points_earned"].clone() }
+        };
+        assert_eq!(
+            points("m-1", "2900000000401", &[("Papier", 1000)]).await,
+            json!(20),
+            "{db}: a member earns double"
+        );
+        assert_eq!(
+            points("n-1", "2900000000402", &[("Papier", 1000)]).await,
+            json!(10),
+            "{db}: a non-member earns the base rate"
+        );
+        // In the static list's snapshot, not in Bern: triple on electronics, base on paper.
+        assert_eq!(
+            points(
+                "l-1",
+                "2900000000403",
+                &[("Elektronik", 1000), ("Papier", 1000)]
+            )
+            .await,
+            json!(40),
+            "{db}: triple on electronics only"
+        );
+        // Before the promotion started: base rate for the member too.
+        let mut early = receipt("m-2", Some("2900000000401"), &[("Papier", 1000)]);
+        early.occurred_at = (Utc::now() - Duration::days(20)).to_rfc3339();
+        assert_eq!(
+            body(&app.book_receipt(&till(), early).await.unwrap())["points_earned"],
+            json!(10),
+            "{db}: not in force"
+        );
+
+        // A promotion naming a segment that does not exist is refused at the field.
+        let bad: kundo_core::points::PointsRules = serde_json::from_value(json!({
+            "promotions": [{"name": "Niemand", "valid_from": since.to_rfc3339(), "valid_until": until.to_rfc3339(),
+                 "multiplier_percent": 200, "segment_ids": [buyers, 424242]}]
+        }))
+        .unwrap();
+        match app.set_points_rules(&Actor::cli(), since, &bad).await {
+            Err(AppError::Invalid(errs)) => assert_eq!(
+                errs.iter().map(|e| e.field.as_str()).collect::<Vec<_>>(),
+                vec!["promotions[0].segment_ids[1]"],
+                "{db}"
+            ),
+            other => panic!("{db}: {other:?}"),
+        }
+        // A segment of a promotion that has not ended is kept.
+        match app.delete_segment(&Actor::cli(), buyers).await {
+            Err(AppError::Conflict { field, message }) => {
+                assert_eq!(field, "id", "{db}");
+                assert!(
+                    message.contains("Doppelt für Möbelkäufer"),
+                    "{db}: {message}"
+                );
+            }
+            other => panic!("{db}: {other:?}"),
+        }
+    }
+}

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::attributes::{AttrValue, AttributeDefinition};
+use crate::consent_status::ConsentStatus;
 use crate::contact::{
     normalize_card_number, normalize_country, normalize_email, normalize_name, normalize_phone,
     normalize_postcode,
@@ -22,7 +23,8 @@ pub const GENDERS: &[&str] = &["female", "male", "diverse", "unknown"];
 pub const CHANNELS: &[&str] = &["email", "letter", "phone", "sms"];
 pub const PHONE_KINDS: &[&str] = &["mobile", "home", "work", "fax", "other"];
 pub const ADDRESS_KINDS: &[&str] = &["main", "billing", "delivery"];
-pub const CONSENT_STATUSES: &[&str] = &["granted", "denied", "revoked", "pending"];
+/// The names of [`ConsentStatus::ALL`].
+pub const CONSENT_STATUSES: &[&str] = &ConsentStatus::NAMES;
 pub const POSTAL_STATUSES: &[&str] = &["ok", "blocked", "research"];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]

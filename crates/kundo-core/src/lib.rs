@@ -3,6 +3,7 @@
 pub mod attributes;
 pub mod auth;
 pub mod campaign;
+pub mod consent_status;
 pub mod contact;
 pub mod customer;
 pub mod dedup;
@@ -16,4 +17,5 @@ pub mod postal_returns;
 pub mod scores;
 pub mod search;
 pub mod segment;
+pub mod twelve_months;
 pub mod voucher_code;

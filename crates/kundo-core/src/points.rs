@@ -247,25 +247,13 @@ pub struct Score {
 /// non-positive `minor_units_per_point` earns no points at all (the cautious choice: a broken
 /// base rate must not hand out points for every Rappen).
 pub fn score(rules: &PointsRules, ctx: &ScoreContext, lines: &[ScoreLine]) -> Score {
-    let excluded: Vec<String> = rules
-        .excluded_categories
-        .iter()
-        .map(|c| normalize(c))
-        .collect();
-    let multipliers: Vec<(String, i64)> = rules
-        .category_multipliers
-        .iter()
-        .map(|(c, &p)| (normalize(c), p))
-        .collect();
+    let categories = CategoryRules::of(rules);
     // Time, store, channel and segment are the same for every line: filter once per receipt.
     let promotions: Vec<(i64, Vec<String>)> = rules
         .promotions
         .iter()
         .filter(|p| applies_to_receipt(p, ctx))
-        .map(|p| {
-            let categories = p.categories.iter().map(|c| normalize(c)).collect();
-            (p.multiplier_percent, categories)
-        })
+        .map(|p| (p.multiplier_percent, normalized(&p.categories)))
         .collect();
 
     let mut total: i128 = 0;
@@ -273,23 +261,14 @@ pub fn score(rules: &PointsRules, ctx: &ScoreContext, lines: &[ScoreLine]) -> Sc
     let mut line_weights = Vec::with_capacity(lines.len());
     for line in lines {
         let category = normalize(line.category);
-        if excluded.contains(&category) {
+        let Some(category_percent) = categories.percent(&category) else {
             line_weights.push(0);
             continue;
-        }
+        };
         let amount = line.amount.max(0);
         eligible_amount = eligible_amount.saturating_add(amount);
 
-        let category_percent = multipliers
-            .iter()
-            .find(|(c, _)| *c == category)
-            .map_or(NEUTRAL_PERCENT, |&(_, p)| p);
-        let promotion_percent = promotions
-            .iter()
-            .filter(|(_, cats)| cats.is_empty() || cats.contains(&category))
-            .map(|&(p, _)| p)
-            .max()
-            .unwrap_or(NEUTRAL_PERCENT);
+        let promotion_percent = best_for(&promotions, &category).unwrap_or(NEUTRAL_PERCENT);
 
         let weighted = i128::from(amount)
             .saturating_mul(i128::from(category_percent.max(0)))
@@ -310,9 +289,136 @@ pub fn score(rules: &PointsRules, ctx: &ScoreContext, lines: &[ScoreLine]) -> Sc
     }
 }
 
+/// The segments worth testing for a receipt before it is scored: those of the promotions
+/// limited to segments that apply to it apart from the segment (time, store, channel) and could
+/// change what one of its earning lines weighs — the line has no promotion open to everyone, or
+/// this one beats the best of those. [`score`] gives the same result whether `ctx.segment_ids`
+/// holds all the customer's segments or only those of them listed here. Empty for a receipt
+/// without such a promotion, so that scoring it needs no look at any segment.
+pub fn segments_to_test(rules: &PointsRules, ctx: &ScoreContext, lines: &[ScoreLine]) -> Vec<i64> {
+    let limited: Vec<&Promotion> = rules
+        .promotions
+        .iter()
+        .filter(|p| !p.segment_ids.is_empty() && applies_apart_from_segments(p, ctx))
+        .collect();
+    if limited.is_empty() {
+        return Vec::new();
+    }
+    let categories = CategoryRules::of(rules);
+    let open: Vec<(i64, Vec<String>)> = rules
+        .promotions
+        .iter()
+        .filter(|p| p.segment_ids.is_empty() && applies_apart_from_segments(p, ctx))
+        .map(|p| (p.multiplier_percent, normalized(&p.categories)))
+        .collect();
+    // Each earning line's category with the best promotion open to everyone (if any).
+    let earning: Vec<(String, Option<i64>)> = lines
+        .iter()
+        .filter(|l| l.amount > 0)
+        .map(|l| normalize(l.category))
+        .filter(|c| categories.percent(c).is_some_and(|p| p > 0))
+        .map(|c| {
+            let best = best_for(&open, &c);
+            (c, best)
+        })
+        .collect();
+    let mut out: Vec<i64> = Vec::new();
+    for p in limited {
+        let cats = normalized(&p.categories);
+        let matters = earning.iter().any(|(c, best)| {
+            (cats.is_empty() || cats.contains(c)) && best.is_none_or(|b| p.multiplier_percent > b)
+        });
+        if matters {
+            out.extend(&p.segment_ids);
+        }
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// The promotions limited to the segment that a sale from `now` on could still get: in the
+/// version of the rules in force at such a sale (`versions` by `valid_from`, each in force until
+/// the next) and not ended. While there is one, the segment must stay (a deleted segment has no
+/// members, so its promotion would silently stop applying).
+pub fn promotions_ahead_for_segment(
+    versions: &[(DateTime<Utc>, PointsRules)],
+    segment_id: i64,
+    now: DateTime<Utc>,
+) -> Vec<&Promotion> {
+    let mut out = Vec::new();
+    for (k, (from, rules)) in versions.iter().enumerate() {
+        let next = versions.get(k + 1).map(|(f, _)| *f);
+        for p in &rules.promotions {
+            let start = now.max(p.valid_from).max(*from);
+            let end = next.map_or(p.valid_until, |n| n.min(p.valid_until));
+            if p.segment_ids.contains(&segment_id) && start < end {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+/// The category rules in the form lines are compared in.
+struct CategoryRules {
+    excluded: Vec<String>,
+    multipliers: Vec<(String, i64)>,
+}
+
+impl CategoryRules {
+    fn of(rules: &PointsRules) -> Self {
+        CategoryRules {
+            excluded: normalized(&rules.excluded_categories),
+            multipliers: rules
+                .category_multipliers
+                .iter()
+                .map(|(c, &p)| (normalize(c), p))
+                .collect(),
+        }
+    }
+
+    /// The multiplier of a (normalized) category; `None` for an excluded one.
+    fn percent(&self, category: &str) -> Option<i64> {
+        if self.excluded.iter().any(|c| c == category) {
+            return None;
+        }
+        Some(
+            self.multipliers
+                .iter()
+                .find(|(c, _)| c == category)
+                .map_or(NEUTRAL_PERCENT, |&(_, p)| p),
+        )
+    }
+}
+
+/// The highest multiplier among `promotions` (multiplier, categories) that apply to a line of
+/// the (normalized) category.
+fn best_for(promotions: &[(i64, Vec<String>)], category: &str) -> Option<i64> {
+    promotions
+        .iter()
+        .filter(|(_, cats)| cats.is_empty() || cats.iter().any(|c| c == category))
+        .map(|&(p, _)| p)
+        .max()
+}
+
+fn normalized(list: &[String]) -> Vec<String> {
+    list.iter().map(|c| normalize(c)).collect()
+}
+
 /// Whether a promotion's receipt-wide conditions (time window, store, channel, segment) hold;
 /// the category condition is checked per line.
 fn applies_to_receipt(promotion: &Promotion, ctx: &ScoreContext) -> bool {
+    let segment_ok = promotion.segment_ids.is_empty()
+        || promotion
+            .segment_ids
+            .iter()
+            .any(|id| ctx.segment_ids.contains(id));
+    segment_ok && applies_apart_from_segments(promotion, ctx)
+}
+
+/// Whether the time window, store and channel of a promotion hold for the receipt.
+fn applies_apart_from_segments(promotion: &Promotion, ctx: &ScoreContext) -> bool {
     let in_window =
         promotion.valid_from <= ctx.occurred_at && ctx.occurred_at < promotion.valid_until;
     let store_ok = promotion.store_codes.is_empty()
@@ -327,12 +433,7 @@ fn applies_to_receipt(promotion: &Promotion, ctx: &ScoreContext) -> bool {
             .channels
             .iter()
             .any(|channel| same_key(channel, ctx.channel));
-    let segment_ok = promotion.segment_ids.is_empty()
-        || promotion
-            .segment_ids
-            .iter()
-            .any(|id| ctx.segment_ids.contains(id));
-    in_window && store_ok && channel_ok && segment_ok
+    in_window && store_ok && channel_ok
 }
 
 /// Points to reverse for a return: given the points the receipt earned, the total weight of

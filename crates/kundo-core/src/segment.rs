@@ -907,10 +907,15 @@ impl Parser<'_> {
         let cmp = self.comparison(o, path);
         let (metric, window, channel, cmp) = (metric?, window?, channel?, cmp?);
         if metric == PurchaseMetric::OnlineShare && (channel.is_some() || store.is_some()) {
-            self.err(
-                &cpath,
-                "online_share is a share of all purchases; it takes no channel or store",
-            );
+            // Each narrowing key that was given is named at its own path.
+            for (key, given) in [("store", store.is_some()), ("channel", channel.is_some())] {
+                if given {
+                    self.err(
+                        &format!("{path}.{key}"),
+                        "online_share is a share of all purchases; it takes no channel or store",
+                    );
+                }
+            }
             return None;
         }
         Some(Condition::Purchases(Purchases {

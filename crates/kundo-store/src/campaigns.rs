@@ -105,6 +105,14 @@ pub async fn list(db: &mut Db<'_>, after_id: i64, limit: i64) -> crate::Result<V
     }))
 }
 
+/// The campaigns (id and name, in id order) that use a segment.
+pub async fn using_segment(db: &mut Db<'_>, segment_id: i64) -> crate::Result<Vec<(i64, String)>> {
+    Ok(with_db!(db, c, _pg => {
+        sqlx::query_as("SELECT id, name FROM campaigns WHERE segment_id = $1 ORDER BY id")
+            .bind(segment_id).fetch_all(&mut *c).await?
+    }))
+}
+
 /// Draft campaigns whose scheduled time has come.
 pub async fn due(db: &mut Db<'_>, now: DateTime<Utc>) -> crate::Result<Vec<i64>> {
     Ok(with_db!(db, c, _pg => {

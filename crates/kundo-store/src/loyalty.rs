@@ -718,10 +718,13 @@ pub struct PurchaseFigures {
     pub favourite_store: Option<String>,
 }
 
+/// The customer's figures; the 12-month ones sum the months `from_month..=to_month`
+/// ([`kundo_core::twelve_months::months`]).
 pub async fn figures(
     db: &mut Db<'_>,
     customer_id: i64,
     from_month: &str,
+    to_month: &str,
 ) -> crate::Result<PurchaseFigures> {
     #[derive(sqlx::FromRow)]
     struct Stats {
@@ -734,8 +737,8 @@ pub async fn figures(
         let stats: Option<Stats> = sqlx::query_as("SELECT first_purchase, last_purchase, receipts, revenue FROM customer_stats WHERE customer_id = $1")
             .bind(customer_id).fetch_optional(&mut *c).await?;
         let window: (Option<i64>, Option<i64>, Option<i64>) = sqlx::query_as(
-            "SELECT CAST(SUM(receipts) AS BIGINT), CAST(SUM(revenue) AS BIGINT), CAST(SUM(online_revenue) AS BIGINT) FROM customer_monthly WHERE customer_id = $1 AND month >= $2")
-            .bind(customer_id).bind(from_month).fetch_one(&mut *c).await?;
+            "SELECT CAST(SUM(receipts) AS BIGINT), CAST(SUM(revenue) AS BIGINT), CAST(SUM(online_revenue) AS BIGINT) FROM customer_monthly WHERE customer_id = $1 AND month >= $2 AND month <= $3")
+            .bind(customer_id).bind(from_month).bind(to_month).fetch_one(&mut *c).await?;
         let fav: Option<String> = sqlx::query_scalar("SELECT store_code FROM customer_stores WHERE customer_id = $1 ORDER BY receipts DESC, revenue DESC, store_code LIMIT 1")
             .bind(customer_id).fetch_optional(&mut *c).await?;
         (stats, window, fav)

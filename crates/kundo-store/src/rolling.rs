@@ -13,15 +13,13 @@
 //! flight and its recompute sees their monthly rows. On SQLite the single writer serialises.
 
 use chrono::NaiveDate;
-use kundo_core::segment::Window;
 
 use crate::{Db, with_db};
 
-/// First and last month ("YYYY-MM") of the rolling figures for a day: the same months as the
-/// segment window `{"last_months": 12}` on that day.
+/// First and last month ("YYYY-MM") of the rolling figures for a day: "the last 12 months"
+/// ([`kundo_core::twelve_months`], the segment window `{"last_months": 12}`) on that day.
 pub fn months_for(as_of: NaiveDate) -> (String, String) {
-    let (from, to) = Window::LastMonths(12).resolve(as_of).months();
-    (from.unwrap_or_default(), to)
+    kundo_core::twelve_months::months(as_of)
 }
 
 /// The stored window as is (empty months before the first roll), with the row lock that

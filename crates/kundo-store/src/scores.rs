@@ -6,7 +6,7 @@
 //! and no round trip per customer. The rule is `kundo_core::scores::rfm` (nearest rank,
 //! ties equal); the tests compare this SQL with `kundo_core::scores::rfm_scores`.
 
-use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
+use chrono::{DateTime, Months, NaiveDate, Utc};
 use kundo_core::scores::{QuintileBreaks, Rft};
 use serde::Serialize;
 use sqlx::AssertSqlSafe;
@@ -26,9 +26,9 @@ pub struct ScoreWindow {
     /// Start of the day 24 calendar months before `as_of`: customers whose last purchase is
     /// at or after it are "active in 24 months" and get scores.
     pub active_since: DateTime<Utc>,
-    /// First and last month ("YYYY-MM") of "the last 12 months": the month of `as_of` and the
-    /// months back to the one 365 days earlier, the window the purchase figures and the
-    /// birthday run use, so F and M agree with what the customer view shows.
+    /// First and last month ("YYYY-MM") of "the last 12 months" ([`kundo_core::twelve_months`]:
+    /// the month of `as_of` and the eleven before), the window of the purchase figures, the
+    /// segments and the birthday run, so F and M agree with what the customer view shows.
     pub from_month: String,
     pub to_month: String,
 }
@@ -37,22 +37,19 @@ fn day_start(d: NaiveDate) -> DateTime<Utc> {
     d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc()
 }
 
-fn month(d: NaiveDate) -> String {
-    format!("{:04}-{:02}", d.year(), d.month())
-}
-
 impl ScoreWindow {
     pub fn new(as_of: NaiveDate) -> ScoreWindow {
         let next = as_of.succ_opt().unwrap_or(as_of);
         let since = as_of
             .checked_sub_months(Months::new(24))
             .unwrap_or(NaiveDate::MIN);
+        let (from_month, to_month) = kundo_core::twelve_months::months(as_of);
         ScoreWindow {
             as_of,
             end: day_start(next),
             active_since: day_start(since),
-            from_month: month(as_of - chrono::Duration::days(365)),
-            to_month: month(as_of),
+            from_month,
+            to_month,
         }
     }
 
@@ -77,7 +74,7 @@ fn recency_sql(pg: bool) -> &'static str {
 }
 
 /// The RFM input of every customer active in the window, as a sub-select with parameters
-/// $1 = as_of (date), $2 = active_since, $3 = from_month, $4 = to_month. F and M sum at most 13
+/// $1 = as_of (date), $2 = active_since, $3 = from_month, $4 = to_month. F and M sum at most 12
 /// monthly rows per customer; a customer without receipts in the months has F = M = 0.
 fn input_sql(pg: bool) -> String {
     format!(
@@ -435,13 +432,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_window_covers_24_months_and_13_calendar_months() {
+    fn the_window_covers_24_months_and_12_calendar_months() {
         let w = ScoreWindow::new(NaiveDate::from_ymd_opt(1998, 7, 1).unwrap_or_default());
         assert_eq!(w.end.to_rfc3339(), "1998-07-02T00:00:00+00:00");
         assert_eq!(w.active_since.to_rfc3339(), "1996-07-01T00:00:00+00:00");
         assert_eq!(
             (w.from_month.as_str(), w.to_month.as_str()),
-            ("1997-07", "1998-07")
+            ("1997-08", "1998-07")
         );
     }
 

@@ -1065,6 +1065,39 @@ pub async fn members(
     fetch_members(db, &q).await
 }
 
+/// Is the customer a member on `at.as_of`? The members query narrowed to the one customer id
+/// (as a part of a split preview is narrowed to its range): every leaf is a test on that
+/// customer's rows, so the answer costs a few index probes whatever the size of the base —
+/// what scoring a receipt can afford for a promotion limited to a segment.
+pub async fn is_member(
+    db: &mut Db<'_>,
+    seg: &Segment,
+    at: &At,
+    customer_id: i64,
+) -> crate::Result<bool> {
+    let one = At {
+        ids: Some((customer_id, customer_id)),
+        ..at.clone()
+    };
+    let mut q = base(seg, &one);
+    q.expr(cid()).limit(1);
+    Ok(!crate::select::all::<(i64,)>(db, &q).await?.is_empty())
+}
+
+/// Is the customer in the latest snapshot of the segment (a static list's members)?
+pub async fn in_latest_snapshot(
+    db: &mut Db<'_>,
+    segment_id: i64,
+    customer_id: i64,
+) -> crate::Result<bool> {
+    let found: Option<i64> = with_db!(db, c, _pg => {
+        sqlx::query_scalar("SELECT sm.customer_id FROM segment_members sm WHERE sm.customer_id = $2 AND sm.snapshot_id = \
+             (SELECT MAX(s.id) FROM segment_snapshots s WHERE s.segment_id = $1)")
+            .bind(segment_id).bind(customer_id).fetch_optional(&mut *c).await?
+    });
+    Ok(found.is_some())
+}
+
 async fn fetch_members(db: &mut Db<'_>, q: &SelectStatement) -> crate::Result<Vec<Member>> {
     crate::select::all(db, q).await
 }
@@ -1354,6 +1387,17 @@ pub async fn insert(
 pub async fn get(db: &mut Db<'_>, id: i64) -> crate::Result<Option<SegmentRow>> {
     Ok(with_db!(db, c, _pg => {
         sqlx::query_as("SELECT id, name, kind, definition, created_by, created_at, updated_at, version FROM segments WHERE id = $1")
+            .bind(id).fetch_optional(&mut *c).await?
+    }))
+}
+
+/// The segment, its row locked until the transaction ends (PostgreSQL; SQLite has one writer):
+/// a campaign created meanwhile waits for the deletion (its foreign key locks the row), so the
+/// check for users that precedes a deletion cannot miss one.
+pub async fn lock(db: &mut Db<'_>, id: i64) -> crate::Result<Option<SegmentRow>> {
+    Ok(with_db!(db, c, pg => {
+        let lock = if pg { " FOR UPDATE" } else { "" };
+        sqlx::query_as(AssertSqlSafe(format!("SELECT id, name, kind, definition, created_by, created_at, updated_at, version FROM segments WHERE id = $1{lock}")))
             .bind(id).fetch_optional(&mut *c).await?
     }))
 }

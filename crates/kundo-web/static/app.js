@@ -48,6 +48,12 @@
   const labels = document.getElementById("tpl-labels").dataset;
   const area = document.querySelector("textarea[name=definition]");
   const out = document.getElementById("seg-count");
+  // The lists the server validates against, rendered into the page: never a copy of our own.
+  const choices = JSON.parse(labels.choices || "{}");
+  const CONSENT_CHANNELS = choices.consent_channels || [];
+  const CONSENT_STATUSES = (choices.consent_statuses || []).map((s) => s.value);
+  const CONSENT_LABELS = Object.fromEntries((choices.consent_statuses || []).map((s) => [s.value, s.label]));
+  const POSTAL_STATUSES = choices.postal_statuses || [];
   const OPS = ["gte", "gt", "eq", "ne", "lt", "lte"];
   const FIELDS = ["postcode", "city", "country", "gender", "language", "preferred_channel", "salutation"];
   const TYPES = {
@@ -62,9 +68,9 @@
       build: (p) => ({ last_purchase: { op: p.op, days: Number(p.days) } }) },
     balance: { label: "Punkte / points", params: [["op", OPS], ["value", "number"]],
       build: (p) => ({ loyalty: { metric: "balance", op: p.op, value: Number(p.value) } }) },
-    consent: { label: "Einwilligung / consent", params: [["channel", ["email", "letter", "phone", "sms"]], ["status", ["granted", "withdrawn"]]],
+    consent: { label: "Einwilligung / consent", params: [["channel", CONSENT_CHANNELS], ["status", CONSENT_STATUSES, CONSENT_LABELS]],
       build: (p) => ({ consent: { channel: p.channel, status: p.status } }) },
-    postal: { label: "Poststatus / postal status", params: [["status", ["ok", "blocked", "research"]]], build: (p) => ({ postal_status: p.status }) },
+    postal: { label: "Poststatus / postal status", params: [["status", POSTAL_STATUSES]], build: (p) => ({ postal_status: p.status }) },
     json: { label: "JSON", params: [["json", "text"]],
       build: (p) => { try { return JSON.parse(p.json); } catch (e) { return null; } } },
   };
@@ -111,9 +117,9 @@
     kids.forEach((k) => e.append(k));
     return e;
   };
-  const select = (name, options, value, onChange) => {
+  const select = (name, options, value, onChange, texts) => {
     const s = el("select", { "aria-label": name });
-    options.forEach((o) => { const opt = el("option", { value: o }, o); if (o === value) opt.selected = true; s.append(opt); });
+    options.forEach((o) => { const opt = el("option", { value: o }, (texts && texts[o]) || o); if (o === value) opt.selected = true; s.append(opt); });
     s.addEventListener("change", () => onChange(s.value));
     return s;
   };
@@ -167,9 +173,9 @@
     }
     const row = el("div", { class: "cond" });
     row.append(select("type", Object.keys(TYPES), node.type, (v) => { setType(node, v); redraw(); }));
-    TYPES[node.type].params.forEach(([name, kind]) => {
+    TYPES[node.type].params.forEach(([name, kind, texts]) => {
       if (Array.isArray(kind)) {
-        row.append(select(name, kind, node.params[name], (v) => { node.params[name] = v; changed(); }));
+        row.append(select(name, kind, node.params[name], (v) => { node.params[name] = v; changed(); }, texts));
       } else {
         const id = "c" + (++counter);
         const input = el("input", { id, type: kind, value: node.params[name], "aria-label": name, size: name === "json" ? "40" : "10" });

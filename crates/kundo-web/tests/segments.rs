@@ -269,3 +269,49 @@ async fn segment_routes() {
         assert_eq!(a.status, StatusCode::NOT_FOUND, "{db}");
     }
 }
+
+#[tokio::test]
+async fn a_segment_that_a_campaign_uses_is_kept_with_a_conflict_naming_the_campaign() {
+    for api in Api::all().await {
+        let db = api.db;
+        let app = &api.app;
+        let write = api.key(&["segments:read", "segments:write"]).await;
+        let today = chrono::Utc::now().date_naive();
+        let mut ids = Vec::new();
+        for name in ["Bern", "Basel"] {
+            let seg = app
+                .create_segment(
+                    &Actor::cli(),
+                    kundo_app::segments::SegmentInput {
+                        name: name.into(),
+                        definition: json!({"field": "city", "op": "eq", "value": name}),
+                        kind: None,
+                    },
+                    today,
+                )
+                .await
+                .unwrap();
+            ids.push(seg.id);
+        }
+        let campaign: kundo_app::campaigns::CampaignInput = serde_json::from_value(json!({
+            "name": "Herbst in Bern", "segment_id": ids[0], "value_type": "amount",
+            "value": 1000, "validity_days": 14, "control_share_bp": 0}))
+        .unwrap();
+        app.create_campaign(&Actor::cli(), campaign).await.unwrap();
+
+        let path = format!("/api/v1/segments/{}", ids[0]);
+        let a = api.request(Method::DELETE, &path, &write, None, None).await;
+        common::assert_problem(&a, StatusCode::CONFLICT, Some("id"), db);
+        let detail = a.body["detail"].as_str().unwrap_or_default();
+        assert!(detail.contains("Herbst in Bern"), "{db}: {detail}");
+        let a = api.request(Method::GET, &path, &write, None, None).await;
+        assert_eq!(a.status, StatusCode::OK, "{db}: still there");
+
+        // A segment no campaign uses goes.
+        let path = format!("/api/v1/segments/{}", ids[1]);
+        let a = api.request(Method::DELETE, &path, &write, None, None).await;
+        assert_eq!(a.status, StatusCode::NO_CONTENT, "{db}: {}", a.text);
+        let a = api.request(Method::GET, &path, &write, None, None).await;
+        assert_eq!(a.status, StatusCode::NOT_FOUND, "{db}");
+    }
+}

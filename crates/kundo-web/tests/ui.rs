@@ -107,6 +107,19 @@ impl Ui {
         self.send(req).await
     }
 
+    /// A post as the script sends it: the body as is, the CSRF token in the header.
+    async fn script_post(&self, path: &str, s: &Session, content_type: &str, body: String) -> Page {
+        let req = Request::builder()
+            .method(Method::POST)
+            .uri(path)
+            .header(header::COOKIE, &s.cookie)
+            .header("x-csrf-token", &s.csrf)
+            .header(header::CONTENT_TYPE, content_type)
+            .body(Body::from(body))
+            .unwrap();
+        self.send(req).await
+    }
+
     /// A form post with the session's CSRF token.
     async fn form(&self, path: &str, s: &Session, fields: &[(&str, &str)]) -> Page {
         self.post(path, s, &with_csrf(s, fields)).await
@@ -810,15 +823,9 @@ async fn tasks_inbox_and_postal_returns() {
             bad.body
         );
         // The script's upload: the file's bytes as the body, the token in the header.
-        let req = Request::builder()
-            .method(Method::POST)
-            .uri("/ui/postal-returns")
-            .header(header::COOKIE, &s.cookie)
-            .header("x-csrf-token", &s.csrf)
-            .header(header::CONTENT_TYPE, "text/csv")
-            .body(Body::from(csv.clone()))
-            .unwrap();
-        let raw = ui.send(req).await;
+        let raw = ui
+            .script_post("/ui/postal-returns", &s, "text/csv", csv.clone())
+            .await;
         assert!(raw.body.contains(r#"id="report""#), "{db}");
     }
 }
@@ -1745,5 +1752,133 @@ async fn customer_view_shows_cases_and_makes_tasks() {
             )
             .await;
         assert_eq!(p.status, StatusCode::FORBIDDEN, "{db}");
+    }
+}
+
+/// The value of the first `name="…"` attribute in `html`, its entities decoded.
+fn attribute(html: &str, name: &str) -> Option<String> {
+    let start = html.find(&format!("{name}=\""))? + name.len() + 2;
+    let end = start + html[start..].find('"')?;
+    Some(
+        html[start..end]
+            .replace("&#34;", "\"")
+            .replace("&quot;", "\"")
+            .replace("&#39;", "'")
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&amp;", "&"),
+    )
+}
+
+#[tokio::test]
+async fn the_builder_offers_exactly_the_consent_statuses_the_server_knows() {
+    use kundo_core::consent_status::ConsentStatus;
+    for ui in Ui::all().await {
+        let db = ui.db;
+        let mkt = ui.user("mkt", Role::Marketing).await;
+        let page = ui.get("/ui/segments/new", Some(&mkt)).await;
+        assert_eq!(page.status, StatusCode::OK, "{db}");
+        let choices: serde_json::Value = serde_json::from_str(
+            &attribute(&page.body, "data-choices").expect("the builder's choices on the page"),
+        )
+        .unwrap();
+        let offered: Vec<&str> = choices["consent_statuses"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["value"].as_str().unwrap())
+            .collect();
+        assert_eq!(offered, ConsentStatus::NAMES, "{db}");
+        assert_eq!(
+            choices["consent_statuses"][2]["label"],
+            serde_json::json!("widerrufen"),
+            "{db}: German labels by default"
+        );
+        assert_eq!(
+            choices["consent_channels"],
+            serde_json::json!(kundo_core::customer::CHANNELS),
+            "{db}"
+        );
+        assert_eq!(
+            choices["postal_statuses"],
+            serde_json::json!(kundo_core::customer::POSTAL_STATUSES),
+            "{db}"
+        );
+        // The script takes its lists from the page and has none of its own.
+        let js = ui.get("/static/app.js", None).await;
+        assert!(js.body.contains("choices.consent_statuses"), "{db}");
+        assert!(!js.body.contains("withdrawn"), "{db}");
+        // Every offered status counts (the builder's preview), none is refused.
+        for status in offered {
+            let body = serde_json::json!({"definition": {"consent": {"channel": "email", "status": status}}, "limit": 0});
+            let a = ui
+                .script_post(
+                    "/api/v1/segments/preview",
+                    &mkt,
+                    "application/json",
+                    body.to_string(),
+                )
+                .await;
+            assert_eq!(a.status, StatusCode::OK, "{db}: {status}: {}", a.body);
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_segment_is_deleted_from_the_list_unless_a_campaign_uses_it() {
+    for ui in Ui::all().await {
+        let db = ui.db;
+        let mkt = ui.user("mkt", Role::Marketing).await;
+        let store = ui.user("clerk", Role::Store).await;
+        let today = chrono::Utc::now().date_naive();
+        let mut ids = Vec::new();
+        for name in ["Bern", "Basel"] {
+            let input = kundo_app::segments::SegmentInput {
+                name: name.into(),
+                definition: serde_json::json!({"field": "city", "op": "eq", "value": name}),
+                kind: None,
+            };
+            ids.push(
+                ui.app
+                    .create_segment(&Actor::cli(), input, today)
+                    .await
+                    .unwrap()
+                    .id,
+            );
+        }
+        let campaign = serde_json::from_value(serde_json::json!({
+            "name": "Herbst in Bern", "segment_id": ids[0], "value_type": "amount",
+            "value": 1000, "validity_days": 14, "control_share_bp": 0}))
+        .unwrap();
+        ui.app
+            .create_campaign(&Actor::cli(), campaign)
+            .await
+            .unwrap();
+
+        let list = ui.get("/ui/segments", Some(&mkt)).await;
+        for id in &ids {
+            assert!(
+                list.body
+                    .contains(&format!(r#"action="/ui/segments/{id}/delete""#)),
+                "{db}: a delete button per segment"
+            );
+        }
+        let used = ui
+            .form(&format!("/ui/segments/{}/delete", ids[0]), &mkt, &[])
+            .await;
+        assert_eq!(used.status, StatusCode::CONFLICT, "{db}: {}", used.body);
+        assert!(used.body.contains(r#"role="alert""#), "{db}");
+        assert!(used.body.contains("Herbst in Bern"), "{db}: {}", used.body);
+        assert!(ui.app.segment(ids[0]).await.is_ok(), "{db}: kept");
+
+        let p = ui
+            .form(&format!("/ui/segments/{}/delete", ids[1]), &store, &[])
+            .await;
+        assert_eq!(p.status, StatusCode::FORBIDDEN, "{db}");
+        let gone = ui
+            .form(&format!("/ui/segments/{}/delete", ids[1]), &mkt, &[])
+            .await;
+        assert_eq!(gone.status, StatusCode::SEE_OTHER, "{db}: {}", gone.body);
+        assert!(ui.app.segment(ids[1]).await.is_err(), "{db}: deleted");
     }
 }

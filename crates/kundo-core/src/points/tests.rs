@@ -254,6 +254,104 @@ fn promotion_filtered_by_segment() {
 }
 
 #[test]
+fn only_segments_that_could_change_the_points_are_tested() {
+    let mut rules = PointsRules::default();
+    let c = ctx(march(), "store", &[]);
+    let buy = [line("Brot", 1_000), line("Pfand", 500)];
+    assert!(
+        segments_to_test(&rules, &c, &buy).is_empty(),
+        "no promotion"
+    );
+    let mut members = promotion("Stammkunden", 200);
+    members.segment_ids = vec![9, 7, 9];
+    rules.promotions.push(members);
+    assert_eq!(segments_to_test(&rules, &c, &buy), vec![7, 9]);
+    // Not in force, another channel, or only on categories not bought: nothing to test.
+    let april = at(2026, 4, 2, 0);
+    assert!(segments_to_test(&rules, &ctx(april, "store", &[]), &buy).is_empty());
+    assert_eq!(
+        segments_to_test(&rules, &ctx(march(), "online", &[]), &buy),
+        vec![7, 9]
+    );
+    rules.promotions[0].channels = vec!["online".to_owned()];
+    assert!(segments_to_test(&rules, &c, &buy).is_empty(), "online only");
+    rules.promotions[0].channels.clear();
+    rules.promotions[0].categories = vec!["Wein".to_owned()];
+    assert!(segments_to_test(&rules, &c, &buy).is_empty(), "not bought");
+    rules.promotions[0].categories = vec!["pfand".to_owned()];
+    assert!(segments_to_test(&rules, &c, &buy).is_empty(), "excluded");
+    assert!(
+        segments_to_test(&rules, &c, &[line("Brot", 1_000), line("Pfand", 0)]).is_empty(),
+        "nothing paid"
+    );
+    rules.promotions[0].categories.clear();
+    // An open promotion at least as good leaves nothing to win; a better one for members does.
+    rules.promotions.push(promotion("Alle", 300));
+    assert!(segments_to_test(&rules, &c, &buy).is_empty(), "beaten");
+    rules.promotions[1].multiplier_percent = 150;
+    assert_eq!(segments_to_test(&rules, &c, &buy), vec![7, 9]);
+    // A reducing promotion for members matters where nothing else applies.
+    let mut rules = PointsRules::default();
+    let mut half = promotion("Halbe", 50);
+    half.segment_ids = vec![4];
+    rules.promotions.push(half);
+    assert_eq!(segments_to_test(&rules, &c, &buy), vec![4]);
+}
+
+#[test]
+fn a_segment_is_in_use_while_a_sale_could_still_get_its_promotion() {
+    let with = |segment: i64, from: DateTime<Utc>, until: DateTime<Utc>| {
+        let mut p = promotion("Stammkunden", 200);
+        p.segment_ids = vec![segment];
+        p.valid_from = from;
+        p.valid_until = until;
+        PointsRules {
+            promotions: vec![p],
+            ..PointsRules::default()
+        }
+    };
+    let now = at(2026, 3, 15, 0);
+    let names = |versions: &[(DateTime<Utc>, PointsRules)], segment: i64| -> usize {
+        promotions_ahead_for_segment(versions, segment, now).len()
+    };
+    // In force now, or from later: in use; ended, or of another segment: not.
+    let running = [(
+        at(2026, 1, 1, 0),
+        with(7, at(2026, 3, 1, 0), at(2026, 4, 1, 0)),
+    )];
+    assert_eq!(names(&running, 7), 1);
+    assert_eq!(names(&running, 8), 0);
+    let later = [(
+        at(2026, 1, 1, 0),
+        with(7, at(2026, 5, 1, 0), at(2026, 6, 1, 0)),
+    )];
+    assert_eq!(names(&later, 7), 1);
+    let ended = [(
+        at(2026, 1, 1, 0),
+        with(7, at(2026, 2, 1, 0), at(2026, 3, 1, 0)),
+    )];
+    assert_eq!(names(&ended, 7), 0);
+    // A version replaced before its promotion would start never reaches a sale from now on.
+    let replaced = [
+        (
+            at(2026, 1, 1, 0),
+            with(7, at(2026, 5, 1, 0), at(2026, 6, 1, 0)),
+        ),
+        (at(2026, 3, 10, 0), PointsRules::default()),
+    ];
+    assert_eq!(names(&replaced, 7), 0);
+    // A version that takes over later brings its promotion with it.
+    let coming = [
+        (at(2026, 1, 1, 0), PointsRules::default()),
+        (
+            at(2026, 4, 1, 0),
+            with(7, at(2026, 1, 1, 0), at(2026, 12, 1, 0)),
+        ),
+    ];
+    assert_eq!(names(&coming, 7), 1);
+}
+
+#[test]
 fn all_promotion_filters_must_hold_together() {
     let mut rules = PointsRules::default();
     let mut promo = promotion("Eng", 200);
@@ -479,6 +577,35 @@ proptest! {
         prop_assert!(s.points >= 0);
         prop_assert!(s.eligible_amount >= 0);
         prop_assert!(s.line_weights.iter().all(|&w| w >= 0));
+    }
+
+    #[test]
+    fn the_segments_left_untested_never_change_the_points(
+        promos in proptest::collection::vec(
+            (0i64..=400, proptest::collection::vec(1i64..=4, 0..3), 0usize..3, any::<bool>()),
+            0..5,
+        ),
+        amounts in proptest::collection::vec((0usize..3, 0i64..=10_000), 1..5),
+        customer_in in proptest::collection::vec(1i64..=4, 0..4),
+    ) {
+        const CATS: [&str; 3] = ["Brot", "Wein", "Pfand"];
+        let mut rules = PointsRules::default();
+        rules.category_multipliers.insert("Wein".to_owned(), 200);
+        for (i, (percent, segments, cat, everything)) in promos.iter().enumerate() {
+            let mut p = promotion(&format!("P{i}"), *percent);
+            p.segment_ids = segments.clone();
+            if !everything {
+                p.categories = vec![CATS[*cat].to_owned()];
+            }
+            rules.promotions.push(p);
+        }
+        let lines: Vec<ScoreLine> = amounts.iter().map(|(c, a)| line(CATS[*c], *a)).collect();
+        let tested = segments_to_test(&rules, &ctx(march(), "store", &[]), &lines);
+        let known: Vec<i64> = customer_in.iter().copied().filter(|s| tested.contains(s)).collect();
+        prop_assert_eq!(
+            score(&rules, &ctx(march(), "store", &customer_in), &lines),
+            score(&rules, &ctx(march(), "store", &known), &lines)
+        );
     }
 
     #[test]

@@ -179,6 +179,29 @@ fn errors_name_the_bad_node() {
 }
 
 #[test]
+fn a_share_of_all_purchases_names_the_narrowing_key_it_was_given() {
+    // Issue 18 item 7: a store used to be reported as a wrong channel.
+    assert_eq!(
+        errs(
+            json!({"not": {"purchases": {"metric": "online_share", "store": "ZH01", "op": "gte", "value": 500}}})
+        ),
+        vec!["definition.not.purchases.store"]
+    );
+    assert_eq!(
+        errs(
+            json!({"purchases": {"metric": "online_share", "channel": "online", "op": "gte", "value": 500}})
+        ),
+        vec!["definition.purchases.channel"]
+    );
+    assert_eq!(
+        errs(
+            json!({"purchases": {"metric": "online_share", "store": "ZH01", "channel": "store", "op": "gte", "value": 500}})
+        ),
+        vec!["definition.purchases.store", "definition.purchases.channel"]
+    );
+}
+
+#[test]
 fn deep_or_huge_definitions_are_refused_without_overflowing_the_stack() {
     let mut v = json!({"postal_status": "ok"});
     for _ in 0..100 {

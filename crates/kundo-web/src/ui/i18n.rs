@@ -339,6 +339,12 @@ const MESSAGES: &[(&str, &str, &str)] = &[
     ("seg.snapshot", "Momentaufnahme", "Snapshot"),
     ("seg.take_snapshot", "Jetzt festhalten", "Take snapshot"),
     ("seg.export", "CSV", "CSV"),
+    ("seg.delete", "Löschen", "Delete"),
+    (
+        "seg.not_deleted",
+        "Das Segment wurde nicht gelöscht:",
+        "The segment was not deleted:",
+    ),
     ("seg.saved", "Segment gespeichert.", "Segment saved."),
     ("dash.title", "Übersicht", "Dashboard"),
     ("admin.title", "Verwaltung", "Administration"),

@@ -101,6 +101,7 @@ pub const UI_ROUTES: &[(&str, &str, Option<&str>)] = &[
         "/ui/segments/{id}/snapshots",
         Some("segments:write"),
     ),
+    ("POST", "/ui/segments/{id}/delete", Some("segments:write")),
 ];
 
 fn ui_scope(method: &Method, path: &str) -> Option<Option<&'static str>> {
@@ -168,6 +169,7 @@ pub fn router(state: AppState) -> Router<AppState> {
             get(segments::edit).post(segments::update),
         )
         .route("/ui/segments/{id}/snapshots", post(segments::snapshot))
+        .route("/ui/segments/{id}/delete", post(segments::delete))
         .route(
             "/ui/campaigns",
             get(campaigns::list).post(campaigns::create),

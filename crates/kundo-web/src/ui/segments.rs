@@ -10,8 +10,10 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use kundo_app::AppError;
 use kundo_app::segments::SegmentInput;
+use kundo_core::consent_status::ConsentStatus;
+use kundo_core::customer::{CHANNELS, POSTAL_STATUSES};
 
-use super::{Chrome, Ctx, Errors, Field, Form, app_error, fields, html, html_status, redirect, t};
+use super::{Chrome, Ctx, Errors, Field, Form, app_error, fields, html_status, redirect, t};
 use crate::AppState;
 
 pub struct SegmentLine {
@@ -30,9 +32,15 @@ struct ListPage {
     c: Chrome,
     segments: Vec<SegmentLine>,
     can_write: bool,
+    /// Why the last action was refused (a segment that campaigns use is not deleted).
+    message: String,
 }
 
 pub async fn list(State(s): State<AppState>, Extension(ctx): Extension<Ctx>) -> Response {
+    list_page(&s, &ctx, String::new(), StatusCode::OK).await
+}
+
+async fn list_page(s: &AppState, ctx: &Ctx, message: String, status: StatusCode) -> Response {
     let page = match s.app.segments(None, 200).await {
         Ok(p) => p,
         Err(e) => return app_error(ctx.lang, e),
@@ -57,11 +65,35 @@ pub async fn list(State(s): State<AppState>, Extension(ctx): Extension<Ctx>) -> 
                 .unwrap_or_default(),
         });
     }
-    html(&ListPage {
-        c: Chrome::new(&ctx, t(ctx.lang, "seg.title")),
-        segments,
-        can_write: ctx.actor.allows("segments:write"),
-    })
+    html_status(
+        status,
+        &ListPage {
+            c: Chrome::new(ctx, t(ctx.lang, "seg.title")),
+            segments,
+            can_write: ctx.actor.allows("segments:write"),
+            message,
+        },
+    )
+}
+
+/// Deletes a segment; one that campaigns use stays, and the list says which campaigns.
+pub async fn delete(
+    State(s): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+) -> Response {
+    let done = match segment_id(&id) {
+        Ok(id) => s.app.delete_segment(&ctx.actor, id).await,
+        Err(e) => Err(e),
+    };
+    match done {
+        Ok(()) => redirect("/ui/segments"),
+        Err(AppError::Conflict { message, .. }) => {
+            let message = format!("{} {message}", t(ctx.lang, "seg.not_deleted"));
+            list_page(&s, &ctx, message, StatusCode::CONFLICT).await
+        }
+        Err(e) => app_error(ctx.lang, e),
+    }
 }
 
 #[derive(Template)]
@@ -78,6 +110,26 @@ struct BuilderPage {
     /// The kind the segment has now (preselects the save button that keeps it).
     kind: String,
     kind_error: String,
+    /// The lists the builder offers, as JSON ([`builder_choices`]).
+    choices: String,
+}
+
+/// The choices of the builder's conditions, from the lists the server validates against, so
+/// that the script can offer nothing the server refuses: consent channels, consent statuses
+/// (value and label in the page's language) and postal statuses.
+fn builder_choices(lang: super::Lang) -> String {
+    let statuses: Vec<serde_json::Value> = ConsentStatus::ALL
+        .iter()
+        .map(
+            |s| serde_json::json!({"value": s.as_str(), "label": s.label(lang == super::Lang::De)}),
+        )
+        .collect();
+    serde_json::json!({
+        "consent_channels": CHANNELS,
+        "consent_statuses": statuses,
+        "postal_statuses": POSTAL_STATUSES,
+    })
+    .to_string()
 }
 
 fn builder_page(
@@ -117,6 +169,7 @@ fn builder_page(
             version: values.get("version").cloned().unwrap_or_default(),
             kind: values.get("kind").cloned().unwrap_or_default(),
             kind_error: errors.0.get("kind").cloned().unwrap_or_default(),
+            choices: builder_choices(lang),
         },
     )
 }
