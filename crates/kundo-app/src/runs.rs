@@ -74,8 +74,15 @@ impl App {
             steps += 1;
             let now = Utc::now();
             let mut tx = self.store.begin_write().await?;
-            let candidates =
-                store::bonus_candidates(&mut tx.db(), cfg.threshold_points, cursor, STEP).await?;
+            // Locked until the step commits: each balance is converted as it is (DOMAIN §4).
+            let candidates = store::lock_bonus_candidates(
+                &mut tx.db(),
+                run.id,
+                cfg.threshold_points,
+                cursor,
+                STEP,
+            )
+            .await?;
             let Some(last) = candidates.last().map(|c| c.0) else {
                 tx.commit().await?;
                 break;

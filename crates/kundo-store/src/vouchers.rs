@@ -279,18 +279,34 @@ pub async fn add_run_items(
     .await
 }
 
-/// Customers with at least `threshold` points, after `cursor`, active only.
-pub async fn bonus_candidates(
+/// The next customers the bonus run converts, with their balances as they are now: active,
+/// at least `threshold` points, after `cursor`, without a voucher of this run yet (a merge may
+/// have brought over the duplicate's).
+///
+/// The conversion must read and change each balance in one locked step (DOMAIN §4), so
+/// PostgreSQL locks these accounts until the step commits: `FOR UPDATE` waits for a booking in
+/// flight and then reads (and re-checks against the threshold) the balance it left, and every
+/// later booking waits for the conversion. Accounts are locked in id order, as every other
+/// writer of balances does, so nobody deadlocks with the run. SQLite's write transaction
+/// (`BEGIN IMMEDIATE`) holds the whole database already.
+pub async fn lock_bonus_candidates(
     db: &mut Db<'_>,
+    run_id: i64,
     threshold: i64,
     cursor: i64,
     limit: i64,
 ) -> crate::Result<Vec<(i64, i64)>> {
-    Ok(with_db!(db, c, _pg => {
-        sqlx::query_as(
+    Ok(with_db!(db, c, pg => {
+        let sql = dialect(pg,
             "SELECT a.customer_id, a.balance FROM points_accounts a JOIN customers c ON c.id = a.customer_id \
-             WHERE a.balance >= $1 AND a.customer_id > $2 AND c.status = 'active' ORDER BY a.customer_id LIMIT $3")
-            .bind(threshold).bind(cursor).bind(limit).fetch_all(&mut *c).await?
+             WHERE a.balance >= $1 AND a.customer_id > $2 AND c.status = 'active' \
+             AND NOT EXISTS (SELECT 1 FROM run_items r WHERE r.run_id = $3 AND r.customer_id = a.customer_id) \
+             ORDER BY a.customer_id LIMIT $4",
+            "SELECT a.customer_id, a.balance FROM points_accounts a JOIN customers c ON c.id = a.customer_id \
+             WHERE a.balance >= $1 AND a.customer_id > $2 AND c.status = 'active' \
+             AND NOT EXISTS (SELECT 1 FROM run_items r WHERE r.run_id = $3 AND r.customer_id = a.customer_id) \
+             ORDER BY a.customer_id LIMIT $4 FOR UPDATE OF a");
+        sqlx::query_as(sql).bind(threshold).bind(cursor).bind(run_id).bind(limit).fetch_all(&mut *c).await?
     }))
 }
 
