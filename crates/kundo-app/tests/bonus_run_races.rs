@@ -11,84 +11,24 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use chrono::{Datelike, Duration, Utc};
-use kundo_app::receipts::{LineInput, ReceiptInput, ReturnInput, ReturnLineInput};
+use kundo_app::receipts::{ReturnInput, ReturnLineInput};
 use kundo_app::runs::RunLimit;
 use kundo_app::{Actor, App};
-use kundo_core::customer::customer_number_for;
 use kundo_core::loyalty_runs::{BonusConfig, bonus_conversion};
-use kundo_store::loyalty::StoreRow;
 use kundo_store::testing;
+
+mod common;
+use common::{START, setup, this_month};
 
 /// Customers with a return and an adjustment during the run.
 const MOVED: usize = 3_000;
 /// Pairs merged during the run (the duplicate's points move to the survivor).
 const MERGED_PAIRS: usize = 150;
-const START: i64 = 1_000;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Move {
     /// A booking of `delta` points that answered with `balance`.
     Booked { delta: i64, balance: i64 },
-}
-
-fn receipt(number: &str) -> ReceiptInput {
-    ReceiptInput {
-        source: "pos-zh01".into(),
-        external_id: format!("start-{number}"),
-        store_code: Some("ZH01".into()),
-        channel: "store".into(),
-        occurred_at: (Utc::now() - Duration::days(2)).to_rfc3339(),
-        currency: "CHF".into(),
-        card_number: None,
-        customer_number: Some(number.into()),
-        lines: vec![
-            LineInput {
-                sku: "A".into(),
-                category: "Möbel".into(),
-                quantity: 1,
-                amount: 60_000,
-            },
-            LineInput {
-                sku: "B".into(),
-                category: "Möbel".into(),
-                quantity: 1,
-                amount: 40_000,
-            },
-        ],
-    }
-}
-
-/// `n` customers with 1,000 points each, earned by one receipt of two lines (600 + 400).
-async fn setup(app: &App, n: usize) -> (Vec<i64>, Vec<String>) {
-    app.upsert_stores(
-        &Actor::cli(),
-        vec![StoreRow {
-            code: "ZH01".into(),
-            name: "Filiale ZH01".into(),
-            channel: "store".into(),
-            street: None,
-            postcode: None,
-            city: None,
-            country: Some("CH".into()),
-        }],
-    )
-    .await
-    .unwrap();
-    let ids = app.generate_demo(n as u64, 18, 3, &|_| {}).await.unwrap();
-    let numbers: Vec<String> = ids.iter().map(|id| customer_number_for(*id)).collect();
-    for chunk in numbers.chunks(1_000) {
-        let booked = app
-            .book_receipts(&Actor::cli(), chunk.iter().map(|n| receipt(n)).collect())
-            .await
-            .unwrap();
-        for b in booked {
-            let b = b.unwrap();
-            let body: serde_json::Value = serde_json::from_str(&b.body).unwrap();
-            assert_eq!(body["points_earned"], START, "{}", b.body);
-        }
-    }
-    (ids, numbers)
 }
 
 /// Whether some order of `moves` and the conversion of `converted` points (if any) replays
@@ -159,11 +99,6 @@ async fn balance(conn: &mut kundo_store::Conn, id: i64) -> i64 {
 fn points(body: &str, key: &str) -> i64 {
     let v: serde_json::Value = serde_json::from_str(body).unwrap();
     v[key].as_i64().unwrap_or_else(|| panic!("{key} in {body}"))
-}
-
-fn this_month() -> String {
-    let today = Utc::now().date_naive();
-    format!("{:04}-{:02}", today.year(), today.month())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -194,9 +194,16 @@ pub struct RunRow {
     #[serde(skip)]
     pub heartbeat_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
+    /// Why a `failed` run stopped; cleared when it is started again.
+    pub error: Option<String>,
 }
 
-const RUN_COLUMNS: &str = "id, kind, period, state, cursor, vouchers_issued, points_converted, customers_considered, letters, left_out_address, left_out_consent, started_at, heartbeat_at, finished_at";
+/// The states of a run: `running` (working, or stopped by a crash: starting it again
+/// continues), `failed` (stopped by an error, recorded in `error`; starting it again continues
+/// from its cursor) and `done`.
+pub const RUN_STATES: &[&str] = &["running", "failed", "done"];
+
+const RUN_COLUMNS: &str = "id, kind, period, state, cursor, vouchers_issued, points_converted, customers_considered, letters, left_out_address, left_out_consent, started_at, heartbeat_at, finished_at, error";
 
 /// The run of `kind` for `period`, created if it does not exist. Its row is what makes the run
 /// idempotent (one per kind and period) and resumable (the cursor).
@@ -215,6 +222,40 @@ pub async fn run_for(
         sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(kind).bind(period).fetch_one(&mut *c).await?
     });
     Ok(run)
+}
+
+/// A run again after it failed: `running`, its error cleared, its cursor and counts kept.
+pub async fn reopen_run(db: &mut Db<'_>, id: i64, now: DateTime<Utc>) -> crate::Result<()> {
+    with_db!(db, c, _pg => {
+        sqlx::query("UPDATE runs SET state = 'running', error = NULL, heartbeat_at = $1 WHERE id = $2 AND state = 'failed'")
+            .bind(now).bind(id).execute(&mut *c).await?;
+    });
+    Ok(())
+}
+
+/// Records why a running run stopped. A run that another instance finished meanwhile stays
+/// `done`.
+pub async fn fail_run(
+    db: &mut Db<'_>,
+    id: i64,
+    error: &str,
+    now: DateTime<Utc>,
+) -> crate::Result<()> {
+    with_db!(db, c, _pg => {
+        sqlx::query("UPDATE runs SET state = 'failed', error = $1, heartbeat_at = $2 WHERE id = $3 AND state = 'running'")
+            .bind(error).bind(now).bind(id).execute(&mut *c).await?;
+    });
+    Ok(())
+}
+
+/// The run, locked until the transaction ends (PostgreSQL; SQLite's write transaction holds
+/// the database): two instances of one run take its steps in turn, each from the cursor the
+/// other left, instead of working on the same customers.
+pub async fn lock_run(db: &mut Db<'_>, id: i64) -> crate::Result<Option<RunRow>> {
+    Ok(with_db!(db, c, pg => {
+        let lock = if pg { " FOR UPDATE" } else { "" };
+        sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {RUN_COLUMNS} FROM runs WHERE id = $1{lock}"))).bind(id).fetch_optional(&mut *c).await?
+    }))
 }
 
 pub async fn run_by_id(db: &mut Db<'_>, id: i64) -> crate::Result<Option<RunRow>> {
