@@ -114,9 +114,7 @@ pub async fn sync(target: &SyncTarget, rows: &[EmailRow], retry: Retry) -> Resul
                 last_name: r.last_name.as_deref().unwrap_or(""),
                 language: r.language.as_deref().unwrap_or(""),
                 voucher_code: kundo_core::voucher_code::display(&r.code),
-                valid_until: (r.valid_until - chrono::Duration::days(1))
-                    .format("%Y-%m-%d")
-                    .to_string(),
+                valid_until: crate::vouchers::last_valid_day(r.valid_until),
             })
             .collect();
         let body = json!({ "members": members }).to_string();

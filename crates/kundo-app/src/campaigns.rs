@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 
 use crate::customers::Page;
 use crate::runs::write_lettershop;
-use crate::vouchers::{VoucherTemplate, issue};
+use crate::vouchers::{VoucherTemplate, issue, last_valid_day};
 use crate::{Actor, App, AppError, Result};
 
 /// Reachable target members per issuing step (one transaction each).
@@ -226,11 +226,6 @@ fn io(e: impl std::fmt::Display) -> AppError {
     AppError::Io(e.to_string())
 }
 
-/// The last day a voucher is valid (its `valid_until` is exclusive), as people read it.
-fn last_valid_day(until: DateTime<Utc>) -> String {
-    (until - Duration::days(1)).format("%Y-%m-%d").to_string()
-}
-
 async fn record(
     db: &mut Db<'_>,
     actor: &Actor,
@@ -350,8 +345,10 @@ impl App {
                 tx.commit().await?;
                 break;
             };
-            let started = c.started_at.unwrap_or(now);
-            let valid_from = day_start(started.date_naive());
+            let started = c.started_at.unwrap_or(now).date_naive();
+            let valid_until = kundo_core::loyalty_runs::validity_end(started, c.validity_days)
+                .map_err(|m| AppError::invalid("validity_days", m))?;
+            let valid_from = day_start(started);
             let template = VoucherTemplate {
                 kind: "campaign".into(),
                 value_type: c.value_type.clone(),
@@ -360,7 +357,7 @@ impl App {
                 min_order: c.min_order,
                 channels: c.voucher_channels.clone(),
                 valid_from,
-                valid_until: valid_from + Duration::days(c.validity_days),
+                valid_until: day_start(valid_until),
             };
             let customers: Vec<Option<i64>> = pending.iter().map(|(m, _)| Some(*m)).collect();
             let vouchers = issue(&mut tx.db(), &template, &customers, None, now).await?;

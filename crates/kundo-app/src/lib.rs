@@ -86,6 +86,8 @@ pub struct App {
     redeem_queue: Arc<std::sync::OnceLock<tokio::sync::mpsc::Sender<vouchers::QueuedRedemption>>>,
     attributes:
         Arc<tokio::sync::RwLock<Option<Arc<Vec<kundo_core::attributes::AttributeDefinition>>>>>,
+    /// A fixed "today", for tests and benchmarks that replay a given day; `None`: the clock.
+    today: Option<chrono::NaiveDate>,
 }
 
 impl App {
@@ -97,7 +99,23 @@ impl App {
             receipt_queue: Arc::default(),
             redeem_queue: Arc::default(),
             attributes: Arc::default(),
+            today: None,
         }
+    }
+
+    /// Today in the company's calendar: which periods runs may be for, and the day their
+    /// vouchers start. The one place that decides it — every edge and job asks here.
+    // TODO(companies): each company brings its time zone (DOMAIN §0); until then the calendar
+    // is UTC. Replace `Utc::now().date_naive()` with today in the company's zone.
+    pub fn company_today(&self) -> chrono::NaiveDate {
+        self.today
+            .unwrap_or_else(|| chrono::Utc::now().date_naive())
+    }
+
+    /// The same application with "today" fixed (tests and benchmarks that replay a day).
+    pub fn with_today(mut self, today: chrono::NaiveDate) -> Self {
+        self.today = Some(today);
+        self
     }
 
     /// The custom attribute definitions, cached; a change through this process refreshes them.

@@ -169,13 +169,34 @@ impl App {
         let run = kundo_store::vouchers::run_for(&mut tx.db(), "scores", &period, now).await?;
         store::restart_run(&mut tx.db(), run.id, now).await?;
         tx.commit().await?;
+        // A run that fails ends as `failed` with its error, not `running`.
+        let scored = self
+            .score(actor, as_of, &window, run.id, started, progress)
+            .await;
+        match scored {
+            Ok(done) => Ok(done),
+            Err(e) => Err(self.failed(run.id, e).await),
+        }
+    }
 
+    /// The work of a scores run (the row `run_id`, started at `started`).
+    async fn score(
+        &self,
+        actor: &Actor,
+        as_of: NaiveDate,
+        window: &ScoreWindow,
+        run_id: i64,
+        started: Instant,
+        progress: &(dyn Fn(&'static str, u64, u64) + Sync),
+    ) -> Result<ScoresRun> {
+        let period = as_of.format("%Y-%m-%d").to_string();
+        let now = Utc::now();
         // RFM: breakpoints and scores in one transaction, so no reader sees a half-scored base.
         progress("rfm", 0, 1);
         let mut tx = self.store.begin_write().await?;
-        let (scored, breaks) = match store::rfm_breaks(&mut tx.db(), &window).await? {
+        let (scored, breaks) = match store::rfm_breaks(&mut tx.db(), window).await? {
             Some((_, breaks)) => (
-                store::write_rfm(&mut tx.db(), &window, &breaks, now).await?,
+                store::write_rfm(&mut tx.db(), window, &breaks, now).await?,
                 Some(breaks),
             ),
             None => {
@@ -190,7 +211,7 @@ impl App {
         // CLV: histories of the scored customers, the fit, then the predictions.
         let clv_started = Instant::now();
         let mut conn = self.store.acquire().await?;
-        let base = store::purchase_histories(&mut conn.db(), &window, None).await?;
+        let base = store::purchase_histories(&mut conn.db(), window, None).await?;
         drop(conn);
         progress("fit", 0, base.len() as u64);
         let as_of_day = window.as_of_day();
@@ -200,7 +221,7 @@ impl App {
             .map_err(|e| AppError::Io(format!("the model fit stopped: {e}")))?;
         let mut model_row = ModelRow {
             id: 0,
-            run_id: Some(run.id),
+            run_id: Some(run_id),
             as_of: period.clone(),
             fitted_at: Utc::now(),
             base_customers: base_len as i64,
@@ -258,7 +279,7 @@ impl App {
         let finished = Utc::now();
         let mut tx = self.store.begin_write().await?;
         let model_id = store::save_model(&mut tx.db(), &model_row).await?;
-        store::finish_run(&mut tx.db(), run.id, scored as i64, finished).await?;
+        store::finish_run(&mut tx.db(), run_id, scored as i64, finished).await?;
         let rfm_distribution: BTreeMap<String, i64> = store::rfm_distribution(&mut tx.db())
             .await?
             .into_iter()
@@ -274,7 +295,7 @@ impl App {
             horizon_weeks: HORIZON_WEEKS,
         });
         let summary = json!({
-            "run_id": run.id, "kind": "scores", "period": period, "customers_scored": scored,
+            "run_id": run_id, "kind": "scores", "period": period, "customers_scored": scored,
             "clv_customers": clv_customers, "model_id": model_id, "model_error": model_row.error,
         });
         kundo_store::audit::record(&mut tx.db(), &actor.name, "scores.run", None, &summary, now)
@@ -282,7 +303,7 @@ impl App {
         kundo_store::audit::emit(&mut tx.db(), "run.finished", None, &summary, finished).await?;
         tx.commit().await?;
         Ok(ScoresRun {
-            run_id: run.id,
+            run_id,
             as_of,
             customers_scored: scored as i64,
             rfm_distribution,

@@ -2,6 +2,7 @@
 //! transition writes its event in the same transaction.
 
 use chrono::{DateTime, Utc};
+use kundo_core::loyalty_runs::MAX_VOUCHER_VALUE;
 use kundo_core::voucher_code;
 use kundo_store::Db;
 use kundo_store::vouchers::{self as store, NewVoucher, VoucherRow};
@@ -45,7 +46,7 @@ impl VoucherTemplate {
             e.push("kind", format!("must be one of: {}", KINDS.join(", ")));
         }
         match self.value_type.as_str() {
-            "amount" if self.value <= 0 || self.value > 100_000_000 => e.push(
+            "amount" if !(1..=MAX_VOUCHER_VALUE).contains(&self.value) => e.push(
                 "value",
                 "an amount voucher is worth 1 to 100,000,000 minor units",
             ),
@@ -70,6 +71,15 @@ impl VoucherTemplate {
         }
         e.into_result(())
     }
+}
+
+/// The last day a voucher is valid (its `valid_until` is exclusive), as people read it.
+pub(crate) fn last_valid_day(until: DateTime<Utc>) -> String {
+    until
+        .checked_sub_days(chrono::Days::new(1))
+        .unwrap_or(until)
+        .format("%Y-%m-%d")
+        .to_string()
 }
 
 /// A fresh code from the operating system's CSPRNG.

@@ -501,7 +501,7 @@ async fn postal_returns_apply_every_reason_and_report_what_matches_nobody() {
         let run = app
             .bonus_run(
                 &Actor::cli(),
-                "2026-12",
+                &Utc::now().format("%Y-%m").to_string(),
                 &Default::default(),
                 Default::default(),
             )

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use chrono::{Duration, Utc};
+use chrono::{Duration, NaiveDate, Utc};
 use kundo_app::receipts::{LineInput, ReceiptInput, ReturnInput, ReturnLineInput};
 use kundo_app::runs::RunLimit;
 use kundo_app::{Actor, App};
@@ -123,11 +123,17 @@ async fn check(app: &App, ops: &[Op]) -> Result<(), String> {
                 }
             }
             Op::Bonus { period, interrupt } => {
-                let p = format!("{}-{:02}", 2040 + case % 50, period + 1);
+                // Each period a run of its own, on a day of that month (a run is for the
+                // month whose balances it reads).
+                let first = NaiveDate::from_ymd_opt(2040 + case as i32 % 50, *period as u32 + 1, 1)
+                    .ok_or("no such month")?;
+                let p = first.format("%Y-%m").to_string();
                 let limit = RunLimit {
                     max_steps: interrupt.then_some(0),
                 };
-                app.bonus_run(&Actor::cli(), &p, &BonusConfig::default(), limit)
+                app.clone()
+                    .with_today(first)
+                    .bonus_run(&Actor::cli(), &p, &BonusConfig::default(), limit)
                     .await
                     .map_err(|e| format!("{e:?}"))?;
             }

@@ -99,6 +99,11 @@ fn receipt(id: &str, card: Option<&str>, lines: &[(&str, i64)]) -> ReceiptInput 
     }
 }
 
+/// The month a bonus run is for today.
+fn this_month() -> String {
+    Utc::now().format("%Y-%m").to_string()
+}
+
 fn body(b: &kundo_app::receipts::Booked) -> Value {
     serde_json::from_str(&b.body).unwrap()
 }
@@ -536,7 +541,7 @@ async fn the_bonus_run_converts_points_once_per_period_and_writes_the_lettershop
         let run = app
             .bonus_run(
                 &Actor::cli(),
-                "2026-11",
+                &this_month(),
                 &BonusConfig::default(),
                 RunLimit::default(),
             )
@@ -567,7 +572,7 @@ async fn the_bonus_run_converts_points_once_per_period_and_writes_the_lettershop
         let again = app
             .bonus_run(
                 &Actor::cli(),
-                "2026-11",
+                &this_month(),
                 &BonusConfig::default(),
                 RunLimit::default(),
             )
@@ -643,7 +648,7 @@ async fn a_bonus_run_interrupted_between_steps_finishes_exactly_the_rest() {
         let partial = app
             .bonus_run(
                 &Actor::cli(),
-                "2026-12",
+                &this_month(),
                 &BonusConfig::default(),
                 RunLimit { max_steps: Some(1) },
             )
@@ -657,7 +662,7 @@ async fn a_bonus_run_interrupted_between_steps_finishes_exactly_the_rest() {
         let done = app
             .bonus_run(
                 &Actor::cli(),
-                "2026-12",
+                &this_month(),
                 &BonusConfig::default(),
                 RunLimit::default(),
             )
@@ -709,6 +714,8 @@ async fn birthday_vouchers_reach_good_customers_once_a_year_and_29_february_coun
             earn(&app, card, &format!("bd-{card}"), chf).await;
         }
         let cfg = BirthdayConfig::default();
+        // The runs are made in February 2027 (a run is dated within a month of today).
+        let app = app.with_today(chrono::NaiveDate::from_ymd_opt(2027, 2, 7).unwrap());
         // 2027 is no leap year: the run 21 days before 28 February serves both 28 and 29 February.
         let run = app
             .birthday_run("2027-02-07", &cfg, RunLimit::default())

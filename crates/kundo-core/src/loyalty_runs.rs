@@ -5,8 +5,14 @@
 //! run is for); the runs themselves, with their idempotency and bookings, live in the app.
 //! Every function is total: odd configuration or input never panics.
 
+mod calendar;
 #[cfg(test)]
 mod tests;
+
+pub use calendar::{
+    BIRTHDAY_RUN_DAYS_AHEAD, BIRTHDAY_RUN_DAYS_BACK, check_birthday_run_date, check_bonus_period,
+    validity_end,
+};
 
 use chrono::{Datelike, Days, NaiveDate};
 use serde::{Deserialize, Serialize};
@@ -17,6 +23,10 @@ use crate::error::{Errors, FieldError};
 const MIN_PERIOD_YEAR: i32 = 2000;
 /// Latest bonus period accepted, for the same reason.
 const MAX_PERIOD_YEAR: i32 = 2100;
+
+/// The most an amount voucher may be worth, in minor units (CHF 1,000,000.00): any voucher,
+/// and so a run's voucher per step or per birthday.
+pub const MAX_VOUCHER_VALUE: i64 = 100_000_000;
 
 /// How the bonus run converts points into vouchers (e.g. every 500 points = CHF 10.00).
 /// Stored as JSON in the settings, hence `deny_unknown_fields`.
@@ -55,8 +65,8 @@ impl Default for BonusConfig {
 
 impl BonusConfig {
     /// Checks the configuration before it is saved, so a run never meets a config it cannot
-    /// use: steps and values positive, threshold non-negative, validity 1..=3660 days, currency
-    /// three upper-case letters.
+    /// use: steps positive, values 1..=MAX_VOUCHER_VALUE, threshold non-negative, validity
+    /// 1..=3660 days, currency three upper-case letters.
     pub fn validate(&self) -> Result<(), Vec<FieldError>> {
         let mut errors = Errors::default();
         if self.threshold_points < 0 {
@@ -65,9 +75,7 @@ impl BonusConfig {
         if self.points_per_step <= 0 {
             errors.push("points_per_step", "must be positive");
         }
-        if self.value_per_step <= 0 {
-            errors.push("value_per_step", "must be positive");
-        }
+        check_value(&mut errors, "value_per_step", self.value_per_step);
         check_currency(&mut errors, &self.currency);
         check_validity_days(&mut errors, self.validity_days);
         errors.into_result(())
@@ -145,7 +153,7 @@ impl Default for BirthdayConfig {
 
 impl BirthdayConfig {
     /// Checks the configuration before it is saved: lead 0..=366 days, revenue non-negative,
-    /// value positive, validity 1..=3660 days, currency three upper-case letters.
+    /// value 1..=MAX_VOUCHER_VALUE, validity 1..=3660 days, currency three upper-case letters.
     pub fn validate(&self) -> Result<(), Vec<FieldError>> {
         let mut errors = Errors::default();
         if !(0..=366).contains(&self.lead_days) {
@@ -154,12 +162,20 @@ impl BirthdayConfig {
         if self.min_revenue_12m < 0 {
             errors.push("min_revenue_12m", "must not be negative");
         }
-        if self.value <= 0 {
-            errors.push("value", "must be positive");
-        }
+        check_value(&mut errors, "value", self.value);
         check_currency(&mut errors, &self.currency);
         check_validity_days(&mut errors, self.validity_days);
         errors.into_result(())
+    }
+}
+
+/// Records an error unless the value is one a voucher may have.
+fn check_value(errors: &mut Errors, field: &str, value: i64) {
+    if !(1..=MAX_VOUCHER_VALUE).contains(&value) {
+        errors.push(
+            field,
+            format!("must be 1 to {MAX_VOUCHER_VALUE} minor units"),
+        );
     }
 }
 

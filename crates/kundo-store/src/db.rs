@@ -200,6 +200,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "stores on figures",
         include_str!("../migrations/sqlite/0013_stores_on_figures.sql"),
     ),
+    (
+        14,
+        "run errors",
+        include_str!("../migrations/sqlite/0014_run_errors.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -266,6 +271,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         13,
         "stores on figures",
         include_str!("../migrations/postgres/0013_stores_on_figures.sql"),
+    ),
+    (
+        14,
+        "run errors",
+        include_str!("../migrations/postgres/0014_run_errors.sql"),
     ),
 ];
 

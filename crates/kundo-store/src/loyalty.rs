@@ -510,6 +510,25 @@ pub async fn balance(db: &mut Db<'_>, customer_id: i64) -> crate::Result<i64> {
     }))
 }
 
+/// The balances of these customers, locked until the transaction ends (PostgreSQL, in id order
+/// like every other writer of balances; SQLite's write transaction holds the database), for a
+/// change that depends on the balance it reads. Customers without an account are left out.
+pub async fn lock_balances(db: &mut Db<'_>, ids: &[i64]) -> crate::Result<HashMap<i64, i64>> {
+    let mut sorted = ids.to_vec();
+    sorted.sort_unstable();
+    sorted.dedup();
+    let mut q = Query::select();
+    q.columns(["customer_id", "balance"])
+        .from("points_accounts")
+        .and_where(Expr::col("customer_id").is_in(sorted))
+        .order_by("customer_id", sea_query::Order::Asc);
+    if db.is_postgres() {
+        q.lock_exclusive();
+    }
+    let rows: Vec<(i64, i64)> = crate::select::all(db, &q).await?;
+    Ok(rows.into_iter().collect())
+}
+
 /// The sum of the ledger, to check the balance against.
 pub async fn ledger_sum(db: &mut Db<'_>, customer_id: i64) -> crate::Result<i64> {
     Ok(with_db!(db, c, _pg => {

@@ -4,8 +4,10 @@
 //! Locking (ADR 6): the merge locks both customer rows `FOR UPDATE` in id order before it reads
 //! anything; receipt ingest locks the customers it books on `FOR SHARE` after resolving their
 //! cards and follows `merged_into` if it finds a tombstone. So a receipt either commits before
-//! the merge (and is moved by it) or waits and is booked on the survivor. SQLite serializes all
-//! writers anyway.
+//! the merge (and is moved by it) or waits and is booked on the survivor. The merge then locks
+//! both points accounts (in id order, like every writer of balances), so the points it moves
+//! are the ones there are: a bonus run converts them before or finds them gone (DOMAIN §4).
+//! SQLite serializes all writers anyway.
 
 use std::collections::BTreeMap;
 
@@ -62,6 +64,9 @@ pub async fn move_owned(
     actor: &str,
     now: DateTime<Utc>,
 ) -> crate::Result<Moved> {
+    // Both accounts first: a bonus run step that holds them finishes before anything moves
+    // (its voucher item included), and the balance moved below is the one left after it.
+    let balances = crate::loyalty::lock_balances(db, &[from, to]).await?;
     let mut moved = Moved {
         cards: exec(
             db,
@@ -154,7 +159,7 @@ pub async fn move_owned(
         exec(db, sql, from, to).await?;
     }
     move_figures(db, from, to).await?;
-    let balance = crate::loyalty::balance(db, from).await?;
+    let balance = balances.get(&from).copied().unwrap_or(0);
     if balance != 0 {
         let entry = |customer_id, points| LedgerEntry {
             customer_id,

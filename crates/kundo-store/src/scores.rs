@@ -399,7 +399,7 @@ pub async fn latest_model(db: &mut Db<'_>) -> crate::Result<Option<ModelRow>> {
 /// receipts may have arrived), and the `runs` row of that date shows the latest computation.
 pub async fn restart_run(db: &mut Db<'_>, run_id: i64, now: DateTime<Utc>) -> crate::Result<()> {
     with_db!(db, c, _pg => {
-        sqlx::query("UPDATE runs SET state = 'running', cursor = 0, customers_considered = 0, started_at = $1, heartbeat_at = $1, finished_at = NULL WHERE id = $2")
+        sqlx::query("UPDATE runs SET state = 'running', cursor = 0, customers_considered = 0, started_at = $1, heartbeat_at = $1, finished_at = NULL, error = NULL WHERE id = $2")
             .bind(now).bind(run_id).execute(&mut *c).await?;
     });
     Ok(())

@@ -114,3 +114,43 @@ impl Drop for TempDir {
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }
+
+/// Runs statements of test set-up on either backend.
+pub async fn exec(store: &Store, sql: &str) {
+    let sql = sqlx::AssertSqlSafe(sql.to_string());
+    match store {
+        Store::Sqlite(p, _) => sqlx::raw_sql(sql).execute(p).await.map(|_| ()),
+        Store::Postgres(p) => sqlx::raw_sql(sql).execute(p).await.map(|_| ()),
+    }
+    .unwrap_or_else(|e| panic!("test set-up failed: {e}"));
+}
+
+/// Makes the database refuse new rows of `table` for which the SQL condition `when` holds (on
+/// `NEW`), with the error "injected failure", as a full disk or a broken constraint would: for
+/// tests of what a use case does when the database fails half-way. [`allow_inserts`] undoes it.
+pub async fn refuse_inserts(store: &Store, table: &str, when: &str) {
+    match store {
+        Store::Sqlite(..) => {
+            exec(store, &format!(
+                "CREATE TRIGGER refuse_{table} BEFORE INSERT ON {table} WHEN {when} BEGIN SELECT RAISE(ABORT, 'injected failure'); END"
+            ))
+            .await
+        }
+        Store::Postgres(_) => {
+            exec(store, "CREATE OR REPLACE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'injected failure'; END $$").await;
+            exec(store, &format!(
+                "CREATE TRIGGER refuse_{table} BEFORE INSERT ON {table} FOR EACH ROW WHEN ({when}) EXECUTE FUNCTION refuse()"
+            ))
+            .await
+        }
+    }
+}
+
+/// Takes back [`refuse_inserts`] of `table`.
+pub async fn allow_inserts(store: &Store, table: &str) {
+    let drop = match store {
+        Store::Sqlite(..) => format!("DROP TRIGGER refuse_{table}"),
+        Store::Postgres(_) => format!("DROP TRIGGER refuse_{table} ON {table}"),
+    };
+    exec(store, &drop).await;
+}

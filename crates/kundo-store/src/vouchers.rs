@@ -194,9 +194,16 @@ pub struct RunRow {
     #[serde(skip)]
     pub heartbeat_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
+    /// Why a `failed` run stopped; cleared when it is started again.
+    pub error: Option<String>,
 }
 
-const RUN_COLUMNS: &str = "id, kind, period, state, cursor, vouchers_issued, points_converted, customers_considered, letters, left_out_address, left_out_consent, started_at, heartbeat_at, finished_at";
+/// The states of a run: `running` (working, or stopped by a crash: starting it again
+/// continues), `failed` (stopped by an error, recorded in `error`; starting it again continues
+/// from its cursor) and `done`.
+pub const RUN_STATES: &[&str] = &["running", "failed", "done"];
+
+const RUN_COLUMNS: &str = "id, kind, period, state, cursor, vouchers_issued, points_converted, customers_considered, letters, left_out_address, left_out_consent, started_at, heartbeat_at, finished_at, error";
 
 /// The run of `kind` for `period`, created if it does not exist. Its row is what makes the run
 /// idempotent (one per kind and period) and resumable (the cursor).
@@ -215,6 +222,40 @@ pub async fn run_for(
         sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(kind).bind(period).fetch_one(&mut *c).await?
     });
     Ok(run)
+}
+
+/// A run again after it failed: `running`, its error cleared, its cursor and counts kept.
+pub async fn reopen_run(db: &mut Db<'_>, id: i64, now: DateTime<Utc>) -> crate::Result<()> {
+    with_db!(db, c, _pg => {
+        sqlx::query("UPDATE runs SET state = 'running', error = NULL, heartbeat_at = $1 WHERE id = $2 AND state = 'failed'")
+            .bind(now).bind(id).execute(&mut *c).await?;
+    });
+    Ok(())
+}
+
+/// Records why a running run stopped. A run that another instance finished meanwhile stays
+/// `done`.
+pub async fn fail_run(
+    db: &mut Db<'_>,
+    id: i64,
+    error: &str,
+    now: DateTime<Utc>,
+) -> crate::Result<()> {
+    with_db!(db, c, _pg => {
+        sqlx::query("UPDATE runs SET state = 'failed', error = $1, heartbeat_at = $2 WHERE id = $3 AND state = 'running'")
+            .bind(error).bind(now).bind(id).execute(&mut *c).await?;
+    });
+    Ok(())
+}
+
+/// The run, locked until the transaction ends (PostgreSQL; SQLite's write transaction holds
+/// the database): two instances of one run take its steps in turn, each from the cursor the
+/// other left, instead of working on the same customers.
+pub async fn lock_run(db: &mut Db<'_>, id: i64) -> crate::Result<Option<RunRow>> {
+    Ok(with_db!(db, c, pg => {
+        let lock = if pg { " FOR UPDATE" } else { "" };
+        sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {RUN_COLUMNS} FROM runs WHERE id = $1{lock}"))).bind(id).fetch_optional(&mut *c).await?
+    }))
 }
 
 pub async fn run_by_id(db: &mut Db<'_>, id: i64) -> crate::Result<Option<RunRow>> {
@@ -279,18 +320,34 @@ pub async fn add_run_items(
     .await
 }
 
-/// Customers with at least `threshold` points, after `cursor`, active only.
-pub async fn bonus_candidates(
+/// The next customers the bonus run converts, with their balances as they are now: active,
+/// at least `threshold` points, after `cursor`, without a voucher of this run yet (a merge may
+/// have brought over the duplicate's).
+///
+/// The conversion must read and change each balance in one locked step (DOMAIN §4), so
+/// PostgreSQL locks these accounts until the step commits: `FOR UPDATE` waits for a booking in
+/// flight and then reads (and re-checks against the threshold) the balance it left, and every
+/// later booking waits for the conversion. Accounts are locked in id order, as every other
+/// writer of balances does, so nobody deadlocks with the run. SQLite's write transaction
+/// (`BEGIN IMMEDIATE`) holds the whole database already.
+pub async fn lock_bonus_candidates(
     db: &mut Db<'_>,
+    run_id: i64,
     threshold: i64,
     cursor: i64,
     limit: i64,
 ) -> crate::Result<Vec<(i64, i64)>> {
-    Ok(with_db!(db, c, _pg => {
-        sqlx::query_as(
+    Ok(with_db!(db, c, pg => {
+        let sql = dialect(pg,
             "SELECT a.customer_id, a.balance FROM points_accounts a JOIN customers c ON c.id = a.customer_id \
-             WHERE a.balance >= $1 AND a.customer_id > $2 AND c.status = 'active' ORDER BY a.customer_id LIMIT $3")
-            .bind(threshold).bind(cursor).bind(limit).fetch_all(&mut *c).await?
+             WHERE a.balance >= $1 AND a.customer_id > $2 AND c.status = 'active' \
+             AND NOT EXISTS (SELECT 1 FROM run_items r WHERE r.run_id = $3 AND r.customer_id = a.customer_id) \
+             ORDER BY a.customer_id LIMIT $4",
+            "SELECT a.customer_id, a.balance FROM points_accounts a JOIN customers c ON c.id = a.customer_id \
+             WHERE a.balance >= $1 AND a.customer_id > $2 AND c.status = 'active' \
+             AND NOT EXISTS (SELECT 1 FROM run_items r WHERE r.run_id = $3 AND r.customer_id = a.customer_id) \
+             ORDER BY a.customer_id LIMIT $4 FOR UPDATE OF a");
+        sqlx::query_as(sql).bind(threshold).bind(cursor).bind(run_id).bind(limit).fetch_all(&mut *c).await?
     }))
 }
 

@@ -241,14 +241,12 @@ pub async fn run_bonus(
     Extension(actor): Extension<Actor>,
     JsonBody(req, _): JsonBody<BonusRequest>,
 ) -> Result<Response, Problem> {
+    let cfg = req.config.unwrap_or_default();
+    // Refused here, naming every bad field, before a run is opened (the run checks again).
+    s.app.check_bonus_request(&req.period, &cfg)?;
     let run = s
         .app
-        .bonus_run(
-            &actor,
-            &req.period,
-            &req.config.unwrap_or_default(),
-            RunLimit::default(),
-        )
+        .bonus_run(&actor, &req.period, &cfg, RunLimit::default())
         .await?;
     Ok(axum::Json(json!({"run_id": run.id, "period": run.period, "state": run.state, "vouchers_issued": run.vouchers_issued, "points_converted": run.points_converted, "run": run})).into_response())
 }
@@ -265,13 +263,11 @@ pub async fn run_birthday(
     State(s): State<AppState>,
     JsonBody(req, _): JsonBody<BirthdayRequest>,
 ) -> Result<Response, Problem> {
+    let cfg = req.config.unwrap_or_default();
+    s.app.check_birthday_request(&req.date, &cfg)?;
     let run = s
         .app
-        .birthday_run(
-            &req.date,
-            &req.config.unwrap_or_default(),
-            RunLimit::default(),
-        )
+        .birthday_run(&req.date, &cfg, RunLimit::default())
         .await?;
     Ok(axum::Json(json!({"run_id": run.id, "period": run.period, "state": run.state, "vouchers_issued": run.vouchers_issued, "points_converted": run.points_converted, "run": run})).into_response())
 }

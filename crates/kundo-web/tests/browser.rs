@@ -11,6 +11,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use base64::Engine;
+use chrono::Datelike;
 use kundo_app::customers::{Created, DuplicateCheck};
 use kundo_app::{Actor, App};
 use kundo_core::auth::Role;
@@ -639,7 +640,15 @@ async fn journeys() {
 
     // Start a bonus run and download the lettershop file.
     d.go(&format!("{base}/ui/runs")).await;
-    d.type_into("#f-period", "2026-10").await;
+    // The month that just ended (a bonus run is for it or for the current month).
+    let last_month = app
+        .company_today()
+        .with_day(1)
+        .and_then(|d| d.pred_opt())
+        .unwrap()
+        .format("%Y-%m")
+        .to_string();
+    d.type_into("#f-period", &last_month).await;
     d.click("#start-bonus").await;
     d.wait_for("#run-message").await;
     let csv = d.download("a.lettershop").await;

@@ -38,10 +38,19 @@ struct Session {
 impl Ui {
     /// One UI per backend: SQLite always, PostgreSQL when configured.
     async fn all() -> Vec<Ui> {
+        Self::all_on(None).await
+    }
+
+    /// The same, with "today" fixed when given (runs are dated near today).
+    async fn all_on(today: Option<chrono::NaiveDate>) -> Vec<Ui> {
         let mut out = Vec::new();
         for (store, dir) in testing::all().await {
             let db = store.backend().name();
             let app = App::new(store);
+            let app = match today {
+                Some(day) => app.with_today(day),
+                None => app,
+            };
             out.push(Ui {
                 router: kundo_web::router(app.clone()),
                 app,
@@ -565,29 +574,78 @@ async fn search_new_customer_with_duplicate_warning_and_merge() {
 
 #[tokio::test]
 async fn bonus_run_from_the_runs_page_with_the_period_checked() {
-    for ui in Ui::all().await {
+    // 5 December 2026: November has just ended, October is over for good.
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 12, 5).unwrap();
+    for ui in Ui::all_on(Some(today)).await {
         let db = ui.db;
         let admin = ui.user("boss", Role::Admin).await;
-        let bad = ui
-            .post(
-                "/ui/runs/bonus",
-                &admin,
-                &with_csrf(&admin, &[("period", "2026-13")]),
-            )
-            .await;
-        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{db}");
-        assert!(bad.body.contains(r#"id="f-period-err""#), "{db}");
+        let page = ui.get("/ui/runs", Some(&admin)).await;
+        assert!(
+            page.body.contains(r#"value="2026-11""#),
+            "{db}: the month that just ended is proposed"
+        );
+        for period in ["2026-13", "2026-10", "2027-01"] {
+            let bad = ui
+                .post(
+                    "/ui/runs/bonus",
+                    &admin,
+                    &with_csrf(&admin, &[("period", period)]),
+                )
+                .await;
+            assert_eq!(
+                bad.status,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "{db}: {period}"
+            );
+            assert!(bad.body.contains(r#"id="f-period-err""#), "{db}: {period}");
+        }
         let ok = ui
             .post(
                 "/ui/runs/bonus",
                 &admin,
-                &with_csrf(&admin, &[("period", "2026-10")]),
+                &with_csrf(&admin, &[("period", "2026-11")]),
             )
             .await;
         assert_eq!(ok.status, StatusCode::SEE_OTHER, "{db}: {}", ok.body);
         let page = ui.get(&ok.location, Some(&admin)).await;
-        assert!(page.body.contains("2026-10"), "{db}");
+        assert!(page.body.contains("2026-11"), "{db}");
         assert!(page.body.contains(r#"id="run-message""#), "{db}");
+    }
+}
+
+#[tokio::test]
+async fn a_failed_run_shows_its_error_on_the_runs_page() {
+    for ui in Ui::all().await {
+        let db = ui.db;
+        let admin = ui.user("boss", Role::Admin).await;
+        let n = ui
+            .customer("Anna", "Müller", "anna@example.ch", "2900123456785")
+            .await;
+        ui.app
+            .adjust_points(&Actor::cli(), &n, 700, "test")
+            .await
+            .unwrap();
+        testing::refuse_inserts(&ui.app.store, "vouchers", "1 = 1").await;
+        let period = ui.app.company_today().format("%Y-%m").to_string();
+        ui.post(
+            "/ui/runs/bonus",
+            &admin,
+            &with_csrf(&admin, &[("period", period.as_str())]),
+        )
+        .await;
+        let page = ui.get("/ui/runs", Some(&admin)).await;
+        let row = page
+            .body
+            .split("<td>bonus</td>")
+            .nth(1)
+            .and_then(|r| r.split("</tr>").next())
+            .unwrap();
+        assert!(
+            row.contains(r#"<td class="run-failed">failed<div class="error">"#)
+                && row.contains("injected failure")
+                && row.contains("Erneut starten setzt den Lauf dort fort"),
+            "{db}: {row}"
+        );
     }
 }
 
@@ -1428,7 +1486,9 @@ async fn admin_defines_and_deletes_attributes_and_manages_webhooks_with_their_lo
 
 #[tokio::test]
 async fn birthday_run_from_the_runs_page_with_its_lettershop_file() {
-    for ui in Ui::all().await {
+    // Runs are dated within a month of today: these are made in February 2027.
+    let today = chrono::NaiveDate::from_ymd_opt(2027, 2, 7).unwrap();
+    for ui in Ui::all_on(Some(today)).await {
         let db = ui.db;
         let mkt = ui.user("mkt", Role::Marketing).await;
         let store = ui.user("clerk", Role::Store).await;

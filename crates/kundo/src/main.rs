@@ -128,13 +128,14 @@ enum Command {
 enum RunJob {
     /// The monthly bonus run: points above the threshold become vouchers.
     Bonus {
-        /// The month, YYYY-MM.
+        /// The month, YYYY-MM: the current one or the one that just ended (the run converts
+        /// today's balances). A run that failed continues when started again.
         #[arg(long)]
         period: String,
     },
     /// Birthday vouchers for the birthdays `lead` days after this date.
     Birthday {
-        /// The run date, YYYY-MM-DD (default: today).
+        /// The run date, YYYY-MM-DD, within 31 days of today (default: today).
         #[arg(long)]
         date: Option<String>,
     },
@@ -496,7 +497,7 @@ async fn run(cli: Cli) -> Result<(), String> {
                     serde_json::to_string_pretty(&run).unwrap_or_default()
                 }
                 RunJob::Birthday { date } => {
-                    let date = date.unwrap_or_else(|| chrono::Utc::now().date_naive().to_string());
+                    let date = date.unwrap_or_else(|| app.company_today().to_string());
                     let run = app
                         .birthday_run(&date, &Default::default(), Default::default())
                         .await

@@ -1,11 +1,12 @@
 //! The jobs inside `serve`: the rolling twelve-month figures when the month changes, the monthly bonus run on the 1st, birthday vouchers and voucher
 //! expiry every day, and the scores of the day that just ended every night. Each job is idempotent per period, so checking once a minute is safe, a
-//! restart catches up, and a second instance that races for the same run fails on the run's
-//! unique items instead of issuing twice.
+//! restart catches up, and a second instance that races for the same run takes its steps in
+//! turn with the first (each step locks the run's row) instead of issuing twice. A run that
+//! failed is started again a minute later and continues from its cursor.
 
 use std::time::Duration;
 
-use chrono::{Datelike, NaiveDate, Utc};
+use chrono::{Datelike, NaiveDate};
 use kundo_app::{Actor, App};
 
 pub async fn run(app: App) {
@@ -18,7 +19,7 @@ pub async fn run(app: App) {
     let mut tick = tokio::time::interval(Duration::from_secs(60));
     loop {
         tick.tick().await;
-        let today = Utc::now().date_naive();
+        let today = app.company_today();
         if done_for == Some(today) {
             continue;
         }

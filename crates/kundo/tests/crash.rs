@@ -31,6 +31,8 @@ async fn scalar(store: &Store, sql: &'static str) -> i64 {
 }
 
 async fn crash_and_resume(db: Vec<String>, url: String) {
+    // The current month: a bonus run is for the month whose balances it reads.
+    let period = chrono::Utc::now().format("%Y-%m").to_string();
     let out = kundo(&db, &["demo", "--customers", "12000", "--seed", "9"]);
     assert!(
         out.status.success(),
@@ -52,7 +54,7 @@ async fn crash_and_resume(db: Vec<String>, url: String) {
 
     let mut child = Command::new(BIN)
         .args(&db)
-        .args(["run", "bonus", "--period", "2026-10"])
+        .args(["run", "bonus", "--period", &period])
         .env("KUNDO_LOG", "error")
         .spawn()
         .unwrap();
@@ -75,7 +77,7 @@ async fn crash_and_resume(db: Vec<String>, url: String) {
         "{issued_before} of {eligible}"
     );
 
-    let out = kundo(&db, &["run", "bonus", "--period", "2026-10"]);
+    let out = kundo(&db, &["run", "bonus", "--period", &period]);
     assert!(
         out.status.success(),
         "{}",
@@ -115,7 +117,7 @@ async fn crash_and_resume(db: Vec<String>, url: String) {
     assert_eq!(unbalanced, 0, "every balance equals its ledger");
     // And a third start issues nothing.
     assert!(
-        kundo(&db, &["run", "bonus", "--period", "2026-10"])
+        kundo(&db, &["run", "bonus", "--period", &period])
             .status
             .success()
     );

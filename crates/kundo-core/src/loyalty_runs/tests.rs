@@ -175,6 +175,37 @@ fn unusable_configs_convert_nothing() {
 }
 
 #[test]
+fn voucher_values_are_bounded_like_every_voucher() {
+    let bonus = BonusConfig {
+        value_per_step: MAX_VOUCHER_VALUE + 1,
+        ..BonusConfig::default()
+    };
+    assert_eq!(
+        bonus.validate(),
+        Err(vec![FieldError::new(
+            "value_per_step",
+            "must be 1 to 100000000 minor units"
+        )])
+    );
+    let birthday = BirthdayConfig {
+        value: MAX_VOUCHER_VALUE + 1,
+        ..BirthdayConfig::default()
+    };
+    assert_eq!(
+        birthday.validate(),
+        Err(vec![FieldError::new(
+            "value",
+            "must be 1 to 100000000 minor units"
+        )])
+    );
+    let most = BirthdayConfig {
+        value: MAX_VOUCHER_VALUE,
+        ..BirthdayConfig::default()
+    };
+    assert_eq!(most.validate(), Ok(()));
+}
+
+#[test]
 fn config_validation_names_the_fields() {
     let bonus = BonusConfig {
         threshold_points: -1,

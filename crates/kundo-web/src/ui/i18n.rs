@@ -296,6 +296,16 @@ const MESSAGES: &[(&str, &str, &str)] = &[
     ("runs.start", "Starten", "Start"),
     ("runs.started", "Lauf abgeschlossen", "Run finished"),
     ("runs.empty", "Noch keine Läufe.", "No runs yet."),
+    (
+        "runs.failed_hint",
+        "Erneut starten setzt den Lauf dort fort, wo er stehen blieb.",
+        "Starting it again continues where it stopped.",
+    ),
+    (
+        "runs.periods_hint",
+        "Der laufende oder der eben abgeschlossene Monat: der Lauf wandelt die heutigen Punktestände um. Gutscheine gelten ab heute.",
+        "The current month or the one that just ended: the run converts today's balances. Vouchers are valid from today.",
+    ),
     ("runs.lettershop", "Lettershop-CSV", "Lettershop CSV"),
     ("runs.vouchers", "Gutscheine", "Vouchers"),
     ("runs.letters", "Briefe", "Letters"),

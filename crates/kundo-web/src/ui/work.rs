@@ -336,6 +336,8 @@ pub struct RunLine {
     considered: i64,
     left_out: String,
     started: String,
+    /// Why a failed run stopped (empty otherwise).
+    error: String,
 }
 
 #[derive(Template)]
@@ -379,6 +381,7 @@ async fn runs_page(
                     considered: r.customers_considered,
                     left_out: format!("{} / {}", r.left_out_address, r.left_out_consent),
                     started: date(&r.started_at),
+                    error: r.error.unwrap_or_default(),
                 })
                 .collect(),
             period: fields(
@@ -428,7 +431,7 @@ pub async fn runs(
     runs_page(
         &s,
         &ctx,
-        &run_defaults(),
+        &run_defaults(&s),
         &Errors::default(),
         message,
         StatusCode::OK,
@@ -438,9 +441,9 @@ pub async fn runs(
 
 use chrono::Datelike;
 
-/// Last month for the bonus run, today for the birthday run.
-fn run_defaults() -> std::collections::HashMap<String, String> {
-    let today = chrono::Utc::now().date_naive();
+/// Last month for the bonus run, today for the birthday run (in the company's calendar).
+fn run_defaults(s: &AppState) -> std::collections::HashMap<String, String> {
+    let today = s.app.company_today();
     let last_month = today
         .with_day0(0)
         .and_then(|d| d.pred_opt())
@@ -464,7 +467,7 @@ async fn run_done(
         Err(AppError::Invalid(errs)) => {
             let e = Errors::from_fields(&errs);
             let msg = t(ctx.lang, "err.fix_fields").to_string();
-            let mut values = run_defaults();
+            let mut values = run_defaults(s);
             values.insert(input.0.to_string(), input.1.to_string());
             runs_page(s, ctx, &values, &e, msg, StatusCode::UNPROCESSABLE_ENTITY).await
         }
