@@ -136,9 +136,8 @@ impl AttributeDefinition {
                 })
                 .ok_or_else(|| "must be a whole number".to_string()),
             (AttrType::Boolean, Value::Bool(b)) => Ok(AttrValue::text(b.to_string())),
-            (AttrType::Date, Value::String(s)) => chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
-                .map(|d| AttrValue::text(d.format("%Y-%m-%d").to_string()))
-                .map_err(|_| "must be a date YYYY-MM-DD".to_string()),
+            (AttrType::Date, Value::String(s)) => crate::dates::parse_iso_date(s)
+                .map(|d| AttrValue::text(d.format("%Y-%m-%d").to_string())),
             (AttrType::Enum, Value::String(s)) => {
                 if self.allowed_values.iter().any(|a| a == s) {
                     Ok(AttrValue::text(s.clone()))

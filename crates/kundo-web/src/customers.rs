@@ -178,10 +178,7 @@ pub async fn list(State(s): State<AppState>, q: Params) -> Result<Response, Prob
         ..Default::default()
     };
     for (k, v) in params(q)? {
-        let date = |v: &str| {
-            chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d")
-                .map_err(|_| bad(&k, "must be a date YYYY-MM-DD"))
-        };
+        let date = |v: &str| kundo_core::dates::parse_iso_date(v).map_err(|m| bad(&k, &m));
         match k.as_str() {
             "kind" => f.kind = Some(v),
             "status" => f.status = Some(v),
