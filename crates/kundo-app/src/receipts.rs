@@ -790,8 +790,14 @@ impl App {
                 "must be a non-zero number of points up to 10,000,000",
             ));
         }
-        if reason.trim().is_empty() || reason.len() > 500 {
-            return Err(AppError::invalid("reason", "say why (1-500 characters)"));
+        if reason.trim().is_empty()
+            || reason.chars().count() > 500
+            || reason.chars().any(char::is_control)
+        {
+            return Err(AppError::invalid(
+                "reason",
+                "say why (1-500 printable characters)",
+            ));
         }
         let now = Utc::now();
         let mut tx = self.store.begin_write().await?;

@@ -98,7 +98,7 @@ impl AttributeDefinition {
             }
             AttrType::Enum => {
                 for (i, v) in self.allowed_values.iter().enumerate() {
-                    if v.trim().is_empty() || v.len() > 200 {
+                    if v.trim().is_empty() || v.chars().count() > 200 {
                         errors.push(format!("allowed_values[{i}]"), "must be 1-200 characters");
                     }
                 }

@@ -24,6 +24,9 @@ pub const PHONE_KINDS: &[&str] = &["mobile", "home", "work", "fax", "other"];
 pub const ADDRESS_KINDS: &[&str] = &["main", "billing", "delivery"];
 pub const CONSENT_STATUSES: &[&str] = &["granted", "denied", "revoked", "pending"];
 pub const POSTAL_STATUSES: &[&str] = &["ok", "blocked", "research"];
+/// A customer's status (DOMAIN §1).
+pub const STATUSES: &[&str] = &["active", "merged", "erased"];
+pub const KINDS: &[&str] = &["person", "organization"];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]

@@ -241,6 +241,9 @@ pub async fn run_bonus(
     Extension(actor): Extension<Actor>,
     JsonBody(req, _): JsonBody<BonusRequest>,
 ) -> Result<Response, Problem> {
+    if let Some(c) = &req.config {
+        c.validate().map_err(config_errors)?;
+    }
     let run = s
         .app
         .bonus_run(
@@ -265,6 +268,9 @@ pub async fn run_birthday(
     State(s): State<AppState>,
     JsonBody(req, _): JsonBody<BirthdayRequest>,
 ) -> Result<Response, Problem> {
+    if let Some(c) = &req.config {
+        c.validate().map_err(config_errors)?;
+    }
     let run = s
         .app
         .birthday_run(
@@ -274,6 +280,16 @@ pub async fn run_birthday(
         )
         .await?;
     Ok(axum::Json(json!({"run_id": run.id, "period": run.period, "state": run.state, "vouchers_issued": run.vouchers_issued, "points_converted": run.points_converted, "run": run})).into_response())
+}
+
+/// Errors of a run's `config`, named by their place in the body.
+fn config_errors(errors: Vec<kundo_core::error::FieldError>) -> Problem {
+    Problem::invalid(
+        errors
+            .into_iter()
+            .map(|e| kundo_core::error::FieldError::new(format!("config.{}", e.field), e.message))
+            .collect(),
+    )
 }
 
 pub async fn run_expiry(State(s): State<AppState>) -> Result<Response, Problem> {
