@@ -123,7 +123,7 @@ impl App {
         scopes: &[String],
     ) -> Result<NewApiKey> {
         let name = name.trim();
-        if name.is_empty() || name.len() > 100 {
+        if name.is_empty() || name.chars().count() > 100 {
             return Err(AppError::invalid("name", "must be 1-100 characters"));
         }
         if scopes.is_empty() {

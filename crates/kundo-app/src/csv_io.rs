@@ -247,6 +247,43 @@ impl Layout {
     }
 }
 
+/// What is wrong with a row the CSV reader could not read.
+fn unreadable(e: &csv::Error) -> String {
+    match e.kind() {
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => format!("unreadable row: it has {len} fields, the header has {expected_len}"),
+        csv::ErrorKind::Utf8 { .. } => "unreadable row: it is not valid UTF-8".into(),
+        _ => format!("unreadable row: {e}"),
+    }
+}
+
+/// The row starting at byte `start`, read leniently (invalid UTF-8 replaced) and fitted to
+/// `width` fields: missing ones empty, surplus ones joined into the last, so that the rejects
+/// file keeps the header's shape and loses nothing.
+fn raw_record(bytes: &[u8], start: u64, width: usize) -> csv::StringRecord {
+    let rest = usize::try_from(start)
+        .ok()
+        .and_then(|s| bytes.get(s..))
+        .unwrap_or_default();
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(rest);
+    let mut raw = csv::ByteRecord::new();
+    let _ = reader.read_byte_record(&mut raw);
+    let mut fields: Vec<String> = raw
+        .iter()
+        .map(|f| String::from_utf8_lossy(f).into_owned())
+        .collect();
+    if width > 0 && fields.len() > width {
+        let surplus = fields.split_off(width - 1).join(",");
+        fields.push(surplus);
+    }
+    fields.resize(width.max(fields.len()), String::new());
+    csv::StringRecord::from(fields)
+}
+
 /// Rows per insert transaction step.
 const CHUNK: usize = 5_000;
 
@@ -347,6 +384,7 @@ impl App {
                 return Ok(report);
             }
         };
+        let width = headers.len();
         report.headers = Some(headers);
 
         // Pass 1: validate every row, including uniqueness within the file.
@@ -359,11 +397,19 @@ impl App {
             let rec = match rec {
                 Ok(r) => r,
                 Err(e) => {
+                    // An unreadable row is a bad row like any other: counted, reported with its
+                    // line, and handed back for the rejects file as far as it can be read.
                     let line = e.position().map(|p| p.line()).unwrap_or(report.rows + 1);
+                    let message = unreadable(&e);
+                    report.rejected += 1;
+                    if let Some(p) = e.position() {
+                        let raw = raw_record(bytes, p.byte(), width);
+                        report.rejected_records.push((line, raw, message.clone()));
+                    }
                     report.errors.push(LineError {
                         line,
                         column: "-".into(),
-                        message: format!("unreadable row: {e}"),
+                        message,
                     });
                     continue;
                 }

@@ -82,6 +82,8 @@ pub struct App {
     pub auth_cache: Arc<AuthCache>,
     /// Where files for people go (lettershop batches); `None` on PostgreSQL without a data dir.
     pub files_dir: Option<std::path::PathBuf>,
+    /// What a receipt may claim: how old it may be, how many points it may earn.
+    pub sale_bounds: kundo_core::sale_bounds::SaleBounds,
     receipt_queue: Arc<std::sync::OnceLock<tokio::sync::mpsc::Sender<receipts::QueuedReceipt>>>,
     redeem_queue: Arc<std::sync::OnceLock<tokio::sync::mpsc::Sender<vouchers::QueuedRedemption>>>,
     attributes:
@@ -96,6 +98,7 @@ impl App {
             store,
             auth_cache: Arc::new(AuthCache::default()),
             files_dir: None,
+            sale_bounds: Default::default(),
             receipt_queue: Arc::default(),
             redeem_queue: Arc::default(),
             attributes: Arc::default(),

@@ -14,6 +14,7 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{NaiveDate, Utc};
 use kundo_core::customer::{CustomerInput, customer_number_for, validate_customer_number};
+use kundo_core::sale_bounds;
 use kundo_core::scores::{PurchaseLogRow, parse_purchase_log, parse_purchase_log_line};
 use kundo_core::search::search_doc;
 use kundo_store::customers::{self as customers_store, NewCustomerRow};
@@ -154,7 +155,7 @@ impl App {
         report.rows = rows.len() as u64;
 
         // Everything a receipt would refuse, found now, so that a bad file books nothing.
-        let today = Utc::now().date_naive();
+        let now = Utc::now();
         let mut first_line: HashMap<&str, usize> = HashMap::new();
         let mut order: Vec<&str> = Vec::new();
         for (row, (line, text)) in rows.iter().zip(&lines) {
@@ -172,26 +173,22 @@ impl App {
                 first_line.insert(&row.customer, *line);
                 order.push(&row.customer);
             }
-            if row.date > today {
+            if let Err(m) = self.sale_bounds.check_day(row.date, now) {
                 report
                     .errors
-                    .push(bad(1, format!("the date {} lies in the future", row.date)));
+                    .push(bad(1, format!("the date {} {m}", row.date)));
             }
-            if let Some(q) = row.quantity
-                && !(1..=1_000_000).contains(&q)
-            {
+            if let Some(Err(m)) = row.quantity.map(sale_bounds::check_quantity) {
                 report.errors.push(bad(
                     2,
-                    format!(
-                        "quantity {q} is not between 1 and 1000000 (returns cannot be imported)"
-                    ),
+                    format!("the quantity {m} (returns cannot be imported)"),
                 ));
             }
-            if !(0..=100_000_000_000).contains(&row.amount) {
+            if let Err(m) = sale_bounds::check_line_amount(row.amount) {
                 let amount_field = if row.quantity.is_some() { 3 } else { 2 };
                 report.errors.push(bad(
                     amount_field,
-                    "the amount must not be negative (returns cannot be imported)".into(),
+                    format!("the amount {m} (returns cannot be imported)"),
                 ));
             }
         }
@@ -283,7 +280,6 @@ impl App {
             done += chunk.len() as u64;
             progress(done, total);
         }
-        let now = Utc::now();
         let mut tx = self.store.begin_write().await?;
         let summary = serde_json::json!({
             "source": opts.source, "rows": report.rows, "booked": report.booked,

@@ -9,6 +9,7 @@ use kundo_core::error::{Errors, FieldError};
 use kundo_core::points::{
     PointsRules, Promotion, ScoreContext, ScoreLine, points_to_reverse, score, segments_to_test,
 };
+use kundo_core::sale_bounds::{self, SaleBounds};
 use kundo_store::Db;
 use kundo_store::loyalty::{self as store, LedgerEntry, NewLine, NewReceipt, PurchaseDelta};
 use serde::{Deserialize, Serialize};
@@ -80,15 +81,19 @@ struct Valid {
 }
 
 fn text(e: &mut Errors, field: &str, v: &str, max: usize) {
-    if v.trim().is_empty() || v.chars().count() > max || v.chars().any(char::is_control) {
+    if v.trim().is_empty()
+        || v.chars().count() > max
+        || v.chars().any(kundo_core::invisible::is_invisible)
+    {
         e.push(field, format!("must be 1-{max} printable characters"));
     }
 }
 
-/// Checks a receipt on its own (no database): shapes, amounts, channel, time.
+/// Checks a receipt on its own (no database): shapes, amounts, channel, time (within `bounds`).
 pub fn validate_receipt(
     r: &ReceiptInput,
     now: DateTime<Utc>,
+    bounds: &SaleBounds,
 ) -> std::result::Result<DateTime<Utc>, Vec<FieldError>> {
     let mut e = Errors::default();
     text(&mut e, "source", &r.source, 100);
@@ -110,33 +115,34 @@ pub fn validate_receipt(
             "give either card_number or customer_number, not both",
         );
     }
-    let occurred = e.check(
-        "occurred_at",
-        kundo_core::customer::parse_timestamp(&r.occurred_at),
-    );
-    if let Some(t) = occurred
-        && t > now + chrono::Duration::minutes(kundo_core::points::MAX_MINUTES_AHEAD)
-    {
-        e.push("occurred_at", "lies in the future");
-    }
+    let occurred = e
+        .check(
+            "occurred_at",
+            kundo_core::customer::parse_timestamp(&r.occurred_at),
+        )
+        .and_then(|t| e.check("occurred_at", bounds.check_time(t, now).map(|_| t)));
     if r.lines.is_empty() || r.lines.len() > MAX_LINES {
         e.push("lines", format!("a receipt has 1 to {MAX_LINES} lines"));
     }
+    let mut amounts_ok = true;
     for (i, l) in r.lines.iter().enumerate().take(MAX_LINES) {
         text(&mut e, &format!("lines[{i}].sku"), &l.sku, 64);
         text(&mut e, &format!("lines[{i}].category"), &l.category, 100);
-        if l.quantity <= 0 || l.quantity > 1_000_000 {
+        if let Err(m) = sale_bounds::check_quantity(l.quantity) {
             e.push(
                 format!("lines[{i}].quantity"),
-                "must be between 1 and 1000000 (returns go to …/returns)",
+                format!("{m} (returns go to …/returns)"),
             );
         }
-        if l.amount < 0 || l.amount > 100_000_000_000 {
-            e.push(
-                format!("lines[{i}].amount"),
-                "must be a non-negative amount in minor units",
-            );
+        if let Err(m) = sale_bounds::check_line_amount(l.amount) {
+            amounts_ok = false;
+            e.push(format!("lines[{i}].amount"), m);
         }
+    }
+    if amounts_ok
+        && let Err(m) = sale_bounds::check_receipt_amount(r.lines.iter().map(|l| l.amount))
+    {
+        e.push("lines", m);
     }
     match occurred {
         Some(t) if e.is_empty() => Ok(t),
@@ -222,7 +228,7 @@ impl App {
         let mut out: Vec<Slot> = items.iter().map(|_| Slot::Pending).collect();
         let mut valid: Vec<Option<Valid>> = Vec::with_capacity(items.len());
         for (i, r) in items.iter().enumerate() {
-            match validate_receipt(r, now) {
+            match validate_receipt(r, now, &self.sale_bounds) {
                 Ok(t) => {
                     let hash =
                         crate::auth::sha256_hex(&serde_json::to_string(r).unwrap_or_default());
@@ -403,6 +409,10 @@ impl App {
             ctx.segment_ids = &in_segments;
             let s = score(&rules_then, &ctx, &lines);
             let points = if customer_id.is_some() { s.points } else { 0 };
+            if let Err(m) = self.sale_bounds.check_points(points) {
+                out[i] = Slot::Done(Err(AppError::invalid("lines", m)));
+                continue;
+            }
             seen_in_batch.insert(key, i);
             new.push(New {
                 index: i,
@@ -567,7 +577,14 @@ impl App {
         let mut e = Errors::default();
         text(&mut e, "external_id", &input.external_id, 100);
         let occurred_at = match &input.occurred_at {
-            Some(t) => e.check("occurred_at", kundo_core::customer::parse_timestamp(t)),
+            Some(t) => e
+                .check("occurred_at", kundo_core::customer::parse_timestamp(t))
+                .and_then(|t| {
+                    e.check(
+                        "occurred_at",
+                        self.sale_bounds.check_time(t, now).map(|_| t),
+                    )
+                }),
             None => Some(now),
         };
         if input.lines.is_empty() || input.lines.len() > MAX_LINES {
@@ -580,11 +597,11 @@ impl App {
                     "name the original line by sku or line_no",
                 );
             }
-            if l.quantity <= 0 {
-                e.push(format!("lines[{i}].quantity"), "must be at least 1");
+            if let Err(m) = sale_bounds::check_quantity(l.quantity) {
+                e.push(format!("lines[{i}].quantity"), m);
             }
-            if l.amount.is_some_and(|a| a < 0) {
-                e.push(format!("lines[{i}].amount"), "must not be negative");
+            if let Some(Err(m)) = l.amount.map(sale_bounds::check_line_amount) {
+                e.push(format!("lines[{i}].amount"), m);
             }
         }
         let Some(occurred_at) = occurred_at.filter(|_| e.is_empty()) else {
@@ -801,8 +818,14 @@ impl App {
                 "must be a non-zero number of points up to 10,000,000",
             ));
         }
-        if reason.trim().is_empty() || reason.len() > 500 {
-            return Err(AppError::invalid("reason", "say why (1-500 characters)"));
+        if reason.trim().is_empty()
+            || reason.chars().count() > 500
+            || reason.chars().any(char::is_control)
+        {
+            return Err(AppError::invalid(
+                "reason",
+                "say why (1-500 printable characters)",
+            ));
         }
         let now = Utc::now();
         let mut tx = self.store.begin_write().await?;

@@ -147,9 +147,12 @@ fn fit_and_predict(
     })
 }
 
+/// The day a scores run is for, as the API and the CLI take it: strictly `YYYY-MM-DD` and not
+/// in the future (a run for a day to come would overwrite today's scores with figures of a day
+/// that has not happened).
 pub fn parse_as_of(date: &str) -> Result<NaiveDate> {
-    NaiveDate::parse_from_str(date.trim(), "%Y-%m-%d")
-        .map_err(|_| AppError::invalid("date", "must be a date YYYY-MM-DD"))
+    kundo_core::dates::parse_as_of(date, Utc::now().date_naive())
+        .map_err(|m| AppError::invalid("date", m))
 }
 
 impl App {

@@ -473,6 +473,5 @@ async fn record(
 
 /// A field error for a bad `as_of` date (query parameters, CLI options).
 pub fn parse_as_of(s: &str) -> std::result::Result<NaiveDate, FieldError> {
-    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
-        .map_err(|_| FieldError::new("as_of", "must be a date YYYY-MM-DD"))
+    kundo_core::dates::parse_iso_date(s).map_err(|m| FieldError::new("as_of", m))
 }

@@ -197,6 +197,127 @@ async fn bad_receipts_are_refused_by_field_and_do_not_block_the_batch() {
     }
 }
 
+/// Issue 18, item 11: receipts that cannot be true are refused naming the field, in a batch as
+/// alone; nothing of them reaches the ledger or the figures.
+#[tokio::test]
+async fn receipts_outside_the_bounds_of_a_sale_are_refused_by_field() {
+    for (mut app, _d, db) in setup().await {
+        let number = customer(&app, "2900000000101", "1980-05-05").await;
+        let card = Some("2900000000101");
+        let mut year_one = receipt("b-1", card, &[("Papier", 1000)]);
+        year_one.occurred_at = "0001-01-01T00:00:00Z".into();
+        let mut eleven_years = receipt("b-2", card, &[("Papier", 1000)]);
+        eleven_years.occurred_at = (Utc::now() - Duration::days(11 * 366)).to_rfc3339();
+        let mut tomorrow = receipt("b-3", card, &[("Papier", 1000)]);
+        tomorrow.occurred_at = (Utc::now() + Duration::days(1)).to_rfc3339();
+        // The review's receipt: 500 lines of CHF 1 billion each.
+        let huge = receipt("b-4", card, &vec![("Papier", 100_000_000_000); 500]);
+        // Each line within bounds, the receipt not: 2 × CHF 600,000.
+        let too_much = receipt(
+            "b-5",
+            card,
+            &[("Papier", 60_000_000), ("Papier", 60_000_000)],
+        );
+        // Within every amount bound, but CHF 200,000 earn more than 100,000 points.
+        let many_points = receipt("b-6", card, &[("Papier", 10_000_000); 2]);
+        let mut zero_width = receipt("b-7", card, &[("Papier", 1000)]);
+        zero_width.lines[0].sku = "SKU\u{200B}1".into();
+        let mut padded = receipt("b-8", card, &[("Papier", 1000)]);
+        padded.occurred_at = format!(" {}", padded.occurred_at);
+        // At the bounds: ten years less a day ago, the points ceiling exactly.
+        let mut old_ok = receipt("b-9", card, &[("Papier", 1000)]);
+        old_ok.occurred_at = (Utc::now() - Duration::days(3650 - 3)).to_rfc3339();
+        let at_ceiling = receipt("b-10", card, &[("Papier", 5_000_000); 2]);
+        let out = app
+            .book_receipts(
+                &till(),
+                vec![
+                    year_one,
+                    eleven_years,
+                    tomorrow,
+                    huge.clone(),
+                    too_much,
+                    many_points.clone(),
+                    zero_width,
+                    padded,
+                    old_ok,
+                    at_ceiling,
+                ],
+            )
+            .await
+            .unwrap();
+        let fields = |r: &Result<kundo_app::receipts::Booked, AppError>| match r {
+            Err(AppError::Invalid(e)) => e.iter().map(|f| f.field.clone()).collect::<Vec<_>>(),
+            other => panic!("{db}: {other:?}"),
+        };
+        assert_eq!(fields(&out[0]), ["occurred_at"], "{db}");
+        assert_eq!(fields(&out[1]), ["occurred_at"], "{db}");
+        assert_eq!(fields(&out[2]), ["occurred_at"], "{db}");
+        let huge_fields = fields(&out[3]);
+        assert_eq!(huge_fields.len(), 500, "{db}");
+        assert_eq!(huge_fields[2], "lines[2].amount", "{db}");
+        assert_eq!(fields(&out[4]), ["lines"], "{db}");
+        assert_eq!(fields(&out[5]), ["lines"], "{db}");
+        assert_eq!(fields(&out[6]), ["lines[0].sku"], "{db}");
+        assert_eq!(fields(&out[7]), ["occurred_at"], "{db}");
+        assert_eq!(
+            body(out[8].as_ref().unwrap())["points_earned"],
+            json!(10),
+            "{db}"
+        );
+        assert_eq!(
+            body(out[9].as_ref().unwrap())["points_earned"],
+            json!(100_000),
+            "{db}"
+        );
+        let balance = app.points(&number, None, 50).await.unwrap().balance;
+        assert_eq!(balance, 100_010, "{db}");
+        let f = app.purchase_figures(&number).await.unwrap();
+        assert_eq!((f.receipts_total, f.revenue_total), (2, 10_001_000), "{db}");
+
+        // The ceiling is configurable: with a higher one the same receipt is booked.
+        app.sale_bounds.max_points_per_receipt = 200_000;
+        let again = app.book_receipt(&till(), many_points).await.unwrap();
+        assert_eq!(body(&again)["points_earned"], json!(200_000), "{db}");
+        // A single receipt is checked like a batch.
+        assert!(
+            matches!(
+                app.book_receipt(&till(), huge).await,
+                Err(AppError::Invalid(_))
+            ),
+            "{db}"
+        );
+
+        // Returns: the same bounds for their time and amounts.
+        let mut ret = ReturnInput {
+            external_id: "b-10-r".into(),
+            occurred_at: Some("0001-01-01T00:00:00Z".into()),
+            lines: vec![ReturnLineInput {
+                sku: Some("SKU0".into()),
+                line_no: None,
+                quantity: 1,
+                amount: Some(100_000_000_000),
+            }],
+        };
+        let e = app
+            .book_return(&till(), "pos-zh01", "b-10", ret.clone())
+            .await
+            .unwrap_err();
+        let AppError::Invalid(errs) = e else {
+            panic!("{db}: {e:?}")
+        };
+        let fields: Vec<&str> = errs.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["occurred_at", "lines[0].amount"], "{db}");
+        ret.occurred_at = None;
+        ret.lines[0].amount = Some(5_000_000);
+        let r = app
+            .book_return(&till(), "pos-zh01", "b-10", ret)
+            .await
+            .unwrap();
+        assert_eq!(r.status, 201, "{db}");
+    }
+}
+
 #[tokio::test]
 async fn returns_reverse_points_in_proportion_and_never_more_than_bought() {
     for (app, _d, db) in setup().await {

@@ -303,8 +303,27 @@ fn opts(create: bool) -> PurchaseLogOptions {
 async fn a_purchase_log_becomes_receipts_exactly_once() {
     for (store, _dir) in testing::all().await {
         let db = store.backend().name();
-        let app = App::new(store);
+        let mut app = App::new(store);
         let none = |_: u64, _: u64| {};
+
+        // A history from 1997 is older than the default window of sales (10 years): refused
+        // line by line at the date, nothing imported.
+        let r = app
+            .import_purchase_log(&Actor::cli(), SMALL_LOG, &opts(true), &none)
+            .await
+            .unwrap();
+        assert!(r.aborted, "{db}");
+        let at: Vec<(usize, usize)> = r.errors.iter().map(|e| (e.line, e.column)).collect();
+        assert_eq!(at, [(2, 4), (3, 4), (5, 4), (6, 4)], "{db}: {r:?}");
+        assert!(
+            r.errors[0]
+                .message
+                .starts_with("the date 1997-01-01 is more than 10 years ago"),
+            "{db}: {r:?}"
+        );
+        assert!(app.purchase_figures("A1").await.is_err(), "{db}");
+        // Migrating an old history is what the configurable window is for.
+        app.sale_bounds.max_age_years = 40;
 
         // Unknown customers without --create-customers: reported, nothing imported.
         let r = app
@@ -399,7 +418,9 @@ async fn the_cdnow_log_is_imported_and_scored() {
     );
     let text = std::fs::read_to_string(path).unwrap();
     let (store, _dir) = testing::sqlite().await;
-    let app = App::new(store);
+    let mut app = App::new(store);
+    // The log is from 1997/98: wider than the default window of sales.
+    app.sale_bounds.max_age_years = 40;
     let started = std::time::Instant::now();
     let report = app
         .import_purchase_log(

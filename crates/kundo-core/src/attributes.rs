@@ -98,7 +98,7 @@ impl AttributeDefinition {
             }
             AttrType::Enum => {
                 for (i, v) in self.allowed_values.iter().enumerate() {
-                    if v.trim().is_empty() || v.len() > 200 {
+                    if v.trim().is_empty() || v.chars().count() > 200 {
                         errors.push(format!("allowed_values[{i}]"), "must be 1-200 characters");
                     }
                 }
@@ -136,9 +136,8 @@ impl AttributeDefinition {
                 })
                 .ok_or_else(|| "must be a whole number".to_string()),
             (AttrType::Boolean, Value::Bool(b)) => Ok(AttrValue::text(b.to_string())),
-            (AttrType::Date, Value::String(s)) => chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
-                .map(|d| AttrValue::text(d.format("%Y-%m-%d").to_string()))
-                .map_err(|_| "must be a date YYYY-MM-DD".to_string()),
+            (AttrType::Date, Value::String(s)) => crate::dates::parse_iso_date(s)
+                .map(|d| AttrValue::text(d.format("%Y-%m-%d").to_string())),
             (AttrType::Enum, Value::String(s)) => {
                 if self.allowed_values.iter().any(|a| a == s) {
                     Ok(AttrValue::text(s.clone()))

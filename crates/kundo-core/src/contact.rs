@@ -526,25 +526,16 @@ pub fn normalize_card_number(s: &str) -> Result<String, String> {
     Ok(number)
 }
 
-/// True for characters a name must never contain: C0/C1 controls and bidi override/isolate marks.
-fn is_forbidden_in_name(c: char) -> bool {
-    c.is_control()
-        || matches!(
-            c,
-            '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
-        )
-}
-
 /// Tidied name field (first name, last name, company, street, city): trimmed, single spaces, sane.
 ///
 /// Line breaks and tabs count as whitespace and are collapsed; other control characters and
-/// bidi override marks are refused. `max` is counted in characters, not bytes.
+/// invisible format characters (zero-width, bidi marks: [`crate::invisible`]) are refused. `max` is counted in characters, not bytes.
 pub fn normalize_name(s: &str, max: usize) -> Result<String, String> {
     let name = collapse_whitespace(s);
     if name.is_empty() {
         return Err(EMPTY.to_string());
     }
-    if name.chars().any(is_forbidden_in_name) {
+    if name.chars().any(crate::invisible::is_invisible) {
         return Err("contains invalid characters".to_string());
     }
     if name.chars().count() > max {

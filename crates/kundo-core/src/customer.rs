@@ -26,6 +26,9 @@ pub const ADDRESS_KINDS: &[&str] = &["main", "billing", "delivery"];
 /// The names of [`ConsentStatus::ALL`].
 pub const CONSENT_STATUSES: &[&str] = &ConsentStatus::NAMES;
 pub const POSTAL_STATUSES: &[&str] = &["ok", "blocked", "research"];
+/// A customer's status (DOMAIN §1).
+pub const STATUSES: &[&str] = &["active", "merged", "erased"];
+pub const KINDS: &[&str] = &["person", "organization"];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
@@ -225,8 +228,8 @@ fn opt_text(
         errors.push(field, format!("is longer than {max} characters"));
         return None;
     }
-    if v.chars().any(char::is_control) {
-        errors.push(field, "contains control characters");
+    if v.chars().any(crate::invisible::is_invisible) {
+        errors.push(field, "contains control or invisible characters");
         return None;
     }
     Some(v.to_string())
@@ -277,9 +280,9 @@ pub fn customer_number_for(id: i64) -> String {
     format!("{base}{check}")
 }
 
+/// A birth date: strictly `YYYY-MM-DD` ([`crate::dates::parse_iso_date`]), from 1900 to today.
 pub fn parse_birth_date(s: &str, today: NaiveDate) -> Result<NaiveDate, String> {
-    let d = NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
-        .map_err(|_| "must be a date YYYY-MM-DD".to_string())?;
+    let d = crate::dates::parse_iso_date(s)?;
     if d > today {
         return Err("lies in the future".into());
     }
@@ -289,8 +292,9 @@ pub fn parse_birth_date(s: &str, today: NaiveDate) -> Result<NaiveDate, String> 
     Ok(d)
 }
 
+/// An RFC 3339 timestamp as sent, without surrounding blanks (like dates, see [`crate::dates`]).
 pub fn parse_timestamp(s: &str) -> Result<DateTime<Utc>, String> {
-    DateTime::parse_from_rfc3339(s.trim())
+    DateTime::parse_from_rfc3339(s)
         .map(|d| d.with_timezone(&Utc))
         .map_err(|_| "must be an RFC 3339 timestamp such as 2026-11-01T09:00:00Z".to_string())
 }
@@ -855,6 +859,58 @@ mod tests {
         ] {
             assert!(fields.contains(&f), "{f} missing in {fields:?}");
         }
+    }
+
+    #[test]
+    fn birth_dates_are_strict_iso_dates() {
+        for bad in [
+            " 1980-01-01",
+            "+1980-01-01",
+            "1980-1-1",
+            "1980-01-01 ",
+            "01.01.1980",
+        ] {
+            let mut c = anna();
+            c.birth_date = Some(bad.into());
+            let errs = c.validate(&defs(), now()).unwrap_err();
+            assert_eq!(
+                errs,
+                vec![FieldError::new("birth_date", "must be a date YYYY-MM-DD")],
+                "{bad:?}"
+            );
+        }
+        let mut c = anna();
+        c.birth_date = Some("1899-12-31".into());
+        assert_eq!(
+            c.validate(&defs(), now()).unwrap_err()[0].message,
+            "is before 1900"
+        );
+    }
+
+    #[test]
+    fn names_with_zero_width_or_bidi_characters_are_refused() {
+        type Set = fn(&mut CustomerInput, String);
+        let cases: [(&str, Set); 4] = [
+            ("first_name", |c, v| c.first_name = Some(v)),
+            ("last_name", |c, v| c.last_name = Some(v)),
+            ("addresses[0].city", |c, v| c.addresses[0].city = v),
+            ("title", |c, v| c.title = Some(v)),
+        ];
+        for (field, set) in cases {
+            for ch in ['\u{200B}', '\u{200D}', '\u{FEFF}', '\u{00AD}', '\u{202E}'] {
+                let mut c = anna();
+                set(&mut c, format!("An{ch}na"));
+                let errs = c.validate(&defs(), now()).unwrap_err();
+                assert_eq!(errs.len(), 1, "{field} {ch:?}: {errs:?}");
+                assert_eq!(errs[0].field, field);
+            }
+        }
+    }
+
+    #[test]
+    fn timestamps_are_taken_as_sent() {
+        assert!(parse_timestamp("2026-11-01T09:00:00Z").is_ok());
+        assert!(parse_timestamp(" 2026-11-01T09:00:00Z").is_err());
     }
 
     #[test]

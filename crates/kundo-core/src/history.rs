@@ -80,8 +80,7 @@ pub fn one_of(value: &str, allowed: &[&str]) -> Result<(), String> {
 
 /// A due date as `YYYY-MM-DD`.
 pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
-        .map_err(|_| "must be a date YYYY-MM-DD".to_string())
+    crate::dates::parse_iso_date(s)
 }
 
 /// A required text of 1 to `max` printable characters.

@@ -53,6 +53,9 @@ fn national_form(e164: &str) -> Option<String> {
     None
 }
 
+/// Digits of the shortest query that is read as an international number with `00`.
+const MIN_INTERNATIONAL_DIGITS: usize = 10;
+
 /// Splits a query into folded terms. Phone-like terms lose their separators and a leading `+`.
 pub fn search_terms(query: &str) -> Vec<String> {
     let q = query.trim();
@@ -61,10 +64,12 @@ pub fn search_terms(query: &str) -> Vec<String> {
             .all(|c| c.is_ascii_digit() || " +-/().".contains(c))
     {
         let digits: String = q.chars().filter(char::is_ascii_digit).collect();
-        let digits = digits
-            .strip_prefix("00")
-            .map(str::to_string)
-            .unwrap_or(digits);
+        // "0041 79 …" is an international prefix; "007" or "0012" are not (the shortest
+        // international number has 00, a country code and some seven digits).
+        let digits = match digits.strip_prefix("00") {
+            Some(rest) if digits.len() >= MIN_INTERNATIONAL_DIGITS => rest.to_string(),
+            _ => digits,
+        };
         return if digits.is_empty() {
             Vec::new()
         } else {
@@ -152,6 +157,14 @@ mod tests {
             assert_eq!(t.len(), 1);
             assert!(doc.contains(&t[0]), "{q}");
         }
+    }
+
+    #[test]
+    fn leading_zeros_of_short_numbers_stay() {
+        assert_eq!(search_terms("007"), ["007"]);
+        assert_eq!(search_terms("0000"), ["0000"]);
+        assert_eq!(search_terms("0012 34"), ["001234"]);
+        assert_eq!(search_terms("0049 30 1234567"), ["49301234567"]);
     }
 
     #[test]

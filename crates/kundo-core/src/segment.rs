@@ -751,7 +751,7 @@ impl Parser<'_> {
 
     fn date(&mut self, v: Option<&Value>, path: &str) -> Option<NaiveDate> {
         let s = self.string(v, path)?;
-        let d = NaiveDate::parse_from_str(&s, "%Y-%m-%d").ok();
+        let d = crate::dates::parse_iso_date(&s).ok();
         if d.is_none() {
             self.err(path, "must be a date YYYY-MM-DD");
         }

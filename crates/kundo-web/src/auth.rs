@@ -10,7 +10,7 @@ use kundo_app::Actor;
 
 use crate::AppState;
 use crate::problem::Problem;
-use crate::routes::required_scope;
+use crate::routes::{allowed_methods, required_scope};
 
 pub const SESSION_COOKIE: &str = "kundo_session";
 pub const CSRF_HEADER: &str = "x-csrf-token";
@@ -39,7 +39,7 @@ pub async fn authorize(State(state): State<AppState>, mut req: Request, next: Ne
     let scope = match required_scope(req.method(), &path) {
         Some(None) => return next.run(req).await,
         Some(Some(scope)) => scope,
-        None => return Problem::forbidden("(route not listed)").into_response(),
+        None => return unlisted(&path),
     };
     let headers = req.headers().clone();
     let actor = match resolve_actor(&state, &headers).await {
@@ -65,6 +65,27 @@ pub async fn authorize(State(state): State<AppState>, mut req: Request, next: Ne
     }
     req.extensions_mut().insert(actor);
     next.run(req).await
+}
+
+/// A method the table does not list for a path it knows is 405 with the methods it does list;
+/// a path it does not know at all stays refused (a route forgotten in the table fails closed).
+fn unlisted(path: &str) -> Response {
+    let methods = allowed_methods(path);
+    if methods.is_empty() {
+        return Problem::forbidden("(route not listed)").into_response();
+    }
+    let allow = methods.join(", ");
+    let mut res = Problem::new(
+        axum::http::StatusCode::METHOD_NOT_ALLOWED,
+        "method-not-allowed",
+        "Method not allowed",
+    )
+    .detail(format!("{path} answers {allow}"))
+    .into_response();
+    if let Ok(v) = header::HeaderValue::from_str(&allow) {
+        res.headers_mut().insert(header::ALLOW, v);
+    }
+    res
 }
 
 async fn resolve_actor(

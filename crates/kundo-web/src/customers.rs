@@ -178,30 +178,42 @@ pub async fn list(State(s): State<AppState>, q: Params) -> Result<Response, Prob
         ..Default::default()
     };
     for (k, v) in params(q)? {
-        let date = |v: &str| {
-            chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d")
-                .map_err(|_| bad(&k, "must be a date YYYY-MM-DD"))
+        let date = |v: &str| kundo_core::dates::parse_iso_date(v).map_err(|m| bad(&k, &m));
+        // A filter value no customer can have is a mistake of the caller, not an empty list.
+        let one_of = |allowed: &[&str]| {
+            kundo_core::history::one_of(&v, allowed)
+                .map(|_| v.clone())
+                .map_err(|m| bad(&k, &m))
+        };
+        let code = |lower: bool| {
+            let ok = v.len() == 2
+                && v.bytes().all(|b| {
+                    if lower {
+                        b.is_ascii_lowercase()
+                    } else {
+                        b.is_ascii_alphabetic()
+                    }
+                });
+            ok.then(|| v.clone())
+                .ok_or_else(|| bad(&k, "must be a two-letter code"))
         };
         match k.as_str() {
-            "kind" => f.kind = Some(v),
-            "status" => f.status = Some(v),
-            "gender" => f.gender = Some(v),
-            "language" => f.language = Some(v),
-            "preferred_channel" => f.preferred_channel = Some(v),
+            "kind" => f.kind = Some(one_of(kundo_core::customer::KINDS)?),
+            "status" => f.status = Some(one_of(kundo_core::customer::STATUSES)?),
+            "gender" => f.gender = Some(one_of(kundo_core::customer::GENDERS)?),
+            "language" => f.language = Some(code(true)?),
+            "preferred_channel" => {
+                f.preferred_channel = Some(one_of(kundo_core::customer::CHANNELS)?)
+            }
             "email" => f.email = Some(normalize_email(&v).map_err(|m| bad("email", &m))?),
             "postcode" => f.postcode = Some(v.trim().to_uppercase()),
             "city" => f.city = Some(v),
-            "country" => f.country = Some(v.trim().to_uppercase()),
+            "country" => f.country = Some(code(false)?.to_ascii_uppercase()),
             "last_name" => f.last_name = Some(v),
             "birth_date_from" => f.birth_date_from = Some(date(&v)?),
             "birth_date_to" => f.birth_date_to = Some(date(&v)?),
             "limit" => f.limit = parse_limit(&v, 500)?,
-            "cursor" => {
-                f.after_id = Some(
-                    v.parse()
-                        .map_err(|_| bad("cursor", "is not a cursor from a previous page"))?,
-                )
-            }
+            "cursor" => f.after_id = Some(id_cursor(&v)?),
             other => {
                 let Some(name) = other.strip_prefix("attr.") else {
                     return Err(bad(
@@ -278,18 +290,25 @@ pub async fn audit(
     Ok(axum::Json(s.app.customer_audit(&number, before, limit).await?).into_response())
 }
 
+/// An id cursor as `next_cursor` gives it: an optional minus and 1 to 18 digits (what the
+/// document's pattern says; 18 digits always fit an `i64`).
+pub(crate) fn id_cursor(v: &str) -> Result<i64, Problem> {
+    let digits = v.strip_prefix('-').unwrap_or(v);
+    if (1..=18).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) {
+        v.parse()
+            .map_err(|_| bad("cursor", "is not a cursor from a previous page"))
+    } else {
+        Err(bad("cursor", "is not a cursor from a previous page"))
+    }
+}
+
 /// `cursor` and `limit` of the paginated admin lists.
 pub fn cursor_params(p: Vec<(String, String)>) -> Result<(Option<i64>, i64), Problem> {
     let mut cursor = None;
     let mut limit = 50;
     for (k, v) in p {
         match k.as_str() {
-            "cursor" => {
-                cursor = Some(
-                    v.parse()
-                        .map_err(|_| bad("cursor", "is not a cursor from a previous page"))?,
-                )
-            }
+            "cursor" => cursor = Some(id_cursor(&v)?),
             "limit" => limit = parse_limit(&v, 500)? as i64,
             other => return Err(bad(other, "is not a parameter of this route")),
         }

@@ -52,36 +52,59 @@ where
 }
 
 /// Parses JSON into `T`, turning serde's errors into problems that name the place.
+///
+/// JSON has one kind of number: `1990.0` is the integer 1990 (JSON Schema agrees), so a number
+/// with no fraction is read as an integer wherever the body wants one.
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
-    let de = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(de).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        if inner.is_syntax() || inner.is_eof() {
+    let mut value: serde_json::Value =
+        serde_json::from_slice(bytes).map_err(|inner| {
             Problem::new(StatusCode::BAD_REQUEST, "malformed-json", "Malformed JSON").detail(
                 format!("{inner} (line {}, column {})", inner.line(), inner.column()),
             )
-        } else {
-            let message = inner.to_string();
-            // A missing field is reported at the object that lacks it; name the field itself.
-            let missing = message
-                .strip_prefix("missing field `")
-                .and_then(|rest| rest.split('`').next());
-            let field = match (path.as_str(), missing) {
-                (".", Some(name)) => name.to_string(),
-                (_, Some(name)) => format!("{path}.{name}"),
-                (".", None) => "body".to_string(),
-                _ => path,
-            };
-            // The path already names an unknown field itself. serde appends " at line L column C" which means nothing to a field-level message.
-            let message = message
-                .split(" at line ")
-                .next()
-                .unwrap_or(&message)
-                .to_string();
-            Problem::invalid(vec![kundo_core::error::FieldError::new(field, message)])
-        }
+        })?;
+    integral_numbers_as_integers(&mut value);
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let message = inner.to_string();
+        // A missing field is reported at the object that lacks it; name the field itself.
+        let missing = message
+            .strip_prefix("missing field `")
+            .and_then(|rest| rest.split('`').next());
+        let field = match (path.as_str(), missing) {
+            (".", Some(name)) => name.to_string(),
+            (_, Some(name)) => format!("{path}.{name}"),
+            (".", None) => "body".to_string(),
+            _ => path,
+        };
+        // The path already names an unknown field itself. serde appends " at line L column C" which means nothing to a field-level message.
+        let message = message
+            .split(" at line ")
+            .next()
+            .unwrap_or(&message)
+            .to_string();
+        Problem::invalid(vec![kundo_core::error::FieldError::new(field, message)])
     })
+}
+
+/// Turns every float without a fraction that fits an `i64` into that integer.
+fn integral_numbers_as_integers(v: &mut serde_json::Value) {
+    use serde_json::Value;
+    match v {
+        Value::Number(n) if !n.is_i64() && !n.is_u64() => {
+            if let Some(f) = n.as_f64()
+                && f.fract() == 0.0
+                && f >= i64::MIN as f64
+                && f < i64::MAX as f64
+            {
+                // Checked just above: `f` is whole and within the range of `i64`.
+                *v = Value::from(f as i64);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(integral_numbers_as_integers),
+        Value::Object(map) => map.values_mut().for_each(integral_numbers_as_integers),
+        _ => {}
+    }
 }
 
 #[cfg(test)]
@@ -104,5 +127,20 @@ mod tests {
         assert_eq!(p.field.as_deref(), Some("addresses[0].postcode"));
         let p = parse::<CustomerInput>(br#"{"last_name": "A", "#).unwrap_err();
         assert_eq!(p.status, 400);
+    }
+
+    #[test]
+    fn a_number_without_fraction_is_an_integer() {
+        #[derive(Debug, serde::Deserialize)]
+        struct Line {
+            amount: i64,
+            lines: Vec<i64>,
+        }
+        let l: Line = parse(br#"{"amount": 1990.0, "lines": [-3.0, 4]}"#).unwrap();
+        assert_eq!((l.amount, l.lines), (1990, vec![-3, 4]));
+        let p = parse::<Line>(br#"{"amount": 19.9, "lines": []}"#).unwrap_err();
+        assert_eq!(p.field.as_deref(), Some("amount"));
+        let p = parse::<Line>(br#"{"amount": 1e30, "lines": []}"#).unwrap_err();
+        assert_eq!(p.field.as_deref(), Some("amount"));
     }
 }

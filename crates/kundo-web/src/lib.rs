@@ -10,6 +10,7 @@ pub mod json;
 mod loyalty;
 mod metrics;
 pub mod openapi;
+mod plain_errors;
 pub mod problem;
 mod quality;
 pub mod routes;
@@ -33,6 +34,11 @@ use crate::problem::Problem;
 
 /// Request bodies above this size are refused with 413.
 pub const BODY_LIMIT: usize = 1024 * 1024;
+
+/// The body limit of `POST /api/v1/receipts`: a batch of up to
+/// [`kundo_app::receipts::MAX_BATCH`] (5,000) receipts of about 3 KB each (some 20 lines); the
+/// README's receipt is about 250 bytes, so a batch of 5,000 of those is about 1.3 MB.
+pub const RECEIPTS_BODY_LIMIT: usize = 16 * 1024 * 1024;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -128,7 +134,10 @@ pub fn router(app: App) -> Router {
         .route("/api/v1/users", get(admin::users).post(admin::create_user))
         .route("/api/v1/audit", get(admin::audit_log))
         .route("/api/v1/events", get(admin::events))
-        .route("/api/v1/receipts", post(loyalty::post_receipts))
+        .route(
+            "/api/v1/receipts",
+            post(loyalty::post_receipts).layer(DefaultBodyLimit::max(RECEIPTS_BODY_LIMIT)),
+        )
         .route(
             "/api/v1/receipts/{source}/{external_id}/returns",
             post(loyalty::post_return),
@@ -245,6 +254,7 @@ pub fn router(app: App) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(30),
         ))
+        .layer(axum::middleware::from_fn(plain_errors::as_problems))
         .layer(TraceLayer::new_for_http())
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))

@@ -221,10 +221,30 @@ pub const ROUTES: &[(&str, &str, Option<&str>)] = &[
     ),
 ];
 
-/// `Some(scope)` for a listed route, `None` for one that is not listed.
+/// `Some(scope)` for a listed route, `None` for one that is not listed. `HEAD` is the `GET` of
+/// the same path (the router answers it with the `GET` handler), so it needs the same scope.
 pub fn required_scope(method: &Method, path: &str) -> Option<Option<&'static str>> {
+    let method = if method == Method::HEAD {
+        "GET"
+    } else {
+        method.as_str()
+    };
     ROUTES
         .iter()
-        .find(|(m, p, _)| *m == method.as_str() && *p == path)
+        .find(|(m, p, _)| *m == method && *p == path)
         .map(|(_, _, s)| *s)
+}
+
+/// The methods the table lists for a path (with `HEAD` beside `GET`), for a 405's `Allow`.
+pub fn allowed_methods(path: &str) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    for (m, p, _) in ROUTES {
+        if *p == path {
+            out.push(*m);
+            if *m == "GET" {
+                out.push("HEAD");
+            }
+        }
+    }
+    out
 }

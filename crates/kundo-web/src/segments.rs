@@ -106,12 +106,7 @@ pub async fn members(
     let mut limit = 100;
     for (k, v) in params_of(q)? {
         match k.as_str() {
-            "cursor" => {
-                cursor = Some(
-                    v.parse()
-                        .map_err(|_| bad("cursor", "is not a cursor from a previous page"))?,
-                )
-            }
+            "cursor" => cursor = Some(crate::customers::id_cursor(&v)?),
             "limit" => {
                 limit = v
                     .parse::<u64>()

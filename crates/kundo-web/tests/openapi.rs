@@ -256,3 +256,131 @@ fn unsafe_operations_take_the_csrf_header_and_errors_are_problems() {
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
+
+/// Every enum of the document that the code also lists says exactly what the code says
+/// (issue 18, item 10: `Run.kind` lacked `scores`, the scopes lacked `tasks:*`).
+#[test]
+fn enums_are_the_code_s_lists() {
+    use kundo_core::{auth, customer, history};
+    let doc = document();
+    let s = |p: &str| format!("/components/schemas/{p}");
+    let table: Vec<(String, Vec<&str>)> = vec![
+        (
+            s("ApiKeyInput/properties/scopes/items/enum"),
+            auth::SCOPES.to_vec(),
+        ),
+        (
+            s("ApiKey/properties/scopes/items/enum"),
+            auth::SCOPES.to_vec(),
+        ),
+        (
+            s("Whoami/properties/scopes/items/enum"),
+            auth::SCOPES.to_vec(),
+        ),
+        (
+            s("CustomerInput/properties/kind/enum"),
+            customer::KINDS.to_vec(),
+        ),
+        (
+            s("ConsentInput/properties/channel/enum"),
+            customer::CHANNELS.to_vec(),
+        ),
+        (
+            s("ConsentInput/properties/status/enum"),
+            customer::CONSENT_STATUSES.to_vec(),
+        ),
+        (
+            s("Phone/properties/kind/enum"),
+            customer::PHONE_KINDS.to_vec(),
+        ),
+        (
+            s("AddressRecord/properties/kind/enum"),
+            customer::ADDRESS_KINDS.to_vec(),
+        ),
+        (
+            s("AddressRecord/properties/postal_status/enum"),
+            customer::POSTAL_STATUSES.to_vec(),
+        ),
+        (
+            s("TaskInput/properties/kind/enum"),
+            history::TASK_KINDS.to_vec(),
+        ),
+        (
+            s("Task/properties/status/enum"),
+            history::TASK_STATUSES.to_vec(),
+        ),
+        (
+            s("CaseInput/properties/kind/enum"),
+            history::CASE_KINDS.to_vec(),
+        ),
+        (
+            s("Case/properties/status/enum"),
+            history::CASE_STATUSES.to_vec(),
+        ),
+        (
+            s("ActivityInput/properties/kind/enum"),
+            history::LOGGABLE_KINDS.to_vec(),
+        ),
+        (
+            s("TimelineEntry/properties/kind/enum"),
+            history::TIMELINE_KINDS.to_vec(),
+        ),
+    ];
+    let mut wrong = Vec::new();
+    for (pointer, code) in table {
+        let documented: BTreeSet<&str> = doc
+            .pointer(&pointer)
+            .and_then(Value::as_array)
+            .unwrap_or_else(|| panic!("{pointer} is not an enum"))
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        let code: BTreeSet<&str> = code.into_iter().collect();
+        if documented != code {
+            wrong.push(format!("{pointer}: document {documented:?}, code {code:?}"));
+        }
+    }
+    // Values with nullable enums: the code's list plus null.
+    for (pointer, code) in [
+        (s("CustomerInput/properties/gender/enum"), customer::GENDERS),
+        (
+            s("CustomerInput/properties/preferred_channel/enum"),
+            customer::CHANNELS,
+        ),
+    ] {
+        let documented: Vec<Value> = doc
+            .pointer(&pointer)
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        let mut expected: Vec<Value> = code.iter().map(|c| Value::from(*c)).collect();
+        expected.push(Value::Null);
+        if documented != expected {
+            wrong.push(format!(
+                "{pointer}: document {documented:?}, code {code:?} and null"
+            ));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+/// The kinds of runs the server records: every kind that `GET /api/v1/runs` can answer.
+#[test]
+fn run_kinds_include_every_job_that_records_a_run() {
+    let doc = document();
+    let kinds = &doc["components"]["schemas"]["Run"]["properties"]["kind"]["enum"];
+    assert_eq!(kinds, &serde_json::json!(["bonus", "birthday", "scores"]));
+}
+
+/// Every operation that reads a body documents the 413 of the body limit, as a problem.
+#[test]
+fn every_operation_with_a_body_documents_413() {
+    let doc = document();
+    let missing: Vec<String> = operations(&doc)
+        .into_iter()
+        .filter(|(_, op)| op.get("requestBody").is_some())
+        .filter(|(_, op)| op["responses"].get("413").is_none())
+        .map(|((m, p), _)| format!("{m} {p}"))
+        .collect();
+    assert!(missing.is_empty(), "no 413: {missing:?}");
+}

@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use clap::Args;
+use kundo_core::sale_bounds::SaleBounds;
 use serde::Deserialize;
 
 #[derive(Debug, Clone, Args, Default)]
@@ -17,9 +18,16 @@ pub struct DbArgs {
     /// Maximum database connections in the pool.
     #[arg(long, env = "KUNDO_DB_CONNECTIONS", global = true)]
     pub db_connections: Option<u32>,
-    /// A TOML file with any of: data_dir, database_url, db_connections, listen, log_format.
+    /// A TOML file with any of: data_dir, database_url, db_connections, listen, log_format,
+    /// receipt_max_age_years, receipt_max_points.
     #[arg(long, env = "KUNDO_CONFIG", global = true)]
     pub config: Option<PathBuf>,
+    /// Receipts older than this many years are refused (default 10; docs/loyalty.md).
+    #[arg(long, env = "KUNDO_RECEIPT_MAX_AGE_YEARS", global = true)]
+    pub receipt_max_age_years: Option<u32>,
+    /// A receipt that would earn more points than this is refused (default 100000).
+    #[arg(long, env = "KUNDO_RECEIPT_MAX_POINTS", global = true)]
+    pub receipt_max_points: Option<i64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -30,6 +38,8 @@ pub struct FileConfig {
     pub db_connections: Option<u32>,
     pub listen: Option<String>,
     pub log_format: Option<String>,
+    pub receipt_max_age_years: Option<u32>,
+    pub receipt_max_points: Option<i64>,
 }
 
 impl FileConfig {
@@ -65,6 +75,29 @@ impl DbArgs {
                 .or_else(|| file.data_dir.clone())
                 .unwrap_or_else(|| PathBuf::from("kundo-data")),
         )
+    }
+
+    /// What a receipt may claim, after flags, environment and file were merged; checked.
+    pub fn sale_bounds(&self, file: &FileConfig) -> Result<SaleBounds, String> {
+        let default = SaleBounds::default();
+        let bounds = SaleBounds {
+            max_age_years: self
+                .receipt_max_age_years
+                .or(file.receipt_max_age_years)
+                .unwrap_or(default.max_age_years),
+            max_points_per_receipt: self
+                .receipt_max_points
+                .or(file.receipt_max_points)
+                .unwrap_or(default.max_points_per_receipt),
+        };
+        bounds.validate().map_err(|errors| {
+            errors
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; ")
+        })?;
+        Ok(bounds)
     }
 
     pub fn connections(&self, file: &FileConfig) -> u32 {

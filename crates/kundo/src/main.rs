@@ -283,6 +283,7 @@ fn init_logging(format: Option<&str>) {
 /// The application over the configured database, with the data directory for files.
 pub async fn app_for(db: &DbArgs, file: &FileConfig) -> Result<App, String> {
     let mut app = App::new(open(db, file).await?);
+    app.sale_bounds = db.sale_bounds(file)?;
     app.files_dir = match db.target(file) {
         Target::DataDir(dir) => Some(dir),
         Target::Url(_) => db.data_dir.clone().or(file.data_dir.clone()),
@@ -427,7 +428,7 @@ async fn run(cli: Cli) -> Result<(), String> {
                     store,
                 },
         } => {
-            let app = App::new(open(&cli.db, &file).await?);
+            let app = app_for(&cli.db, &file).await?;
             let opts = kundo_app::purchase_log::PurchaseLogOptions {
                 source,
                 currency,
